@@ -1,0 +1,1106 @@
+"""MediaChunk, zero-copy chunk splitting and the checksum kernels (CRC-32C, SHA-256)."""
+cimport cython
+from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_FillInfo, PyBuffer_Release, PyObject_GetBuffer
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.datetime cimport (import_datetime, timedelta_days, timedelta_microseconds,
+                               timedelta_new, timedelta_seconds)
+from cpython.list cimport PyList_New
+from cpython.long cimport PyLong_AsLongAndOverflow
+from cpython.mem cimport PyMem_RawFree, PyMem_RawMalloc
+from cpython.object cimport PyObject
+from cpython.tuple cimport PyTuple_GET_ITEM
+from cpython.unicode cimport (Py_UCS1, PyUnicode_1BYTE_DATA, PyUnicode_1BYTE_KIND, PyUnicode_GET_LENGTH,
+                              PyUnicode_KIND, PyUnicode_New)
+from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
+from libc.string cimport memcmp, memcpy
+
+import datetime
+import hashlib
+import json
+import operator
+
+from rs2fast._enums import ChunkType, MediaPriority
+
+cdef extern from "_crc32c.h" nogil:
+    int RS2_CRC_PORTABLE
+    int RS2_CRC_SSE42
+    int RS2_CRC_SSE42_CLMUL
+    int RS2_CRC_AVX512
+    int rs2_crc_best
+    void rs2_crc32c_init()
+    uint32_t rs2_crc32c(uint32_t crc, const uint8_t* p, size_t n)
+    uint32_t rs2_crc32c_mode(uint32_t crc, const uint8_t* p, size_t n, int mode)
+    uint32_t rs2_crc_shift(uint32_t crc, uint64_t nbytes)
+
+cdef extern from "Python.h":
+    # Borrowed-pointer variants, so hot loops touch refcounts exactly once per item.
+    void _list_set_item "PyList_SET_ITEM"(object lst, Py_ssize_t i, PyObject* item)
+    void _incref "Py_INCREF"(PyObject* obj)
+    int PyLong_CheckExact(object obj)
+
+cdef extern from *:
+    """
+    #ifndef RS2FAST_DEBUG
+    #define RS2FAST_DEBUG 0
+    #endif
+    """
+    const int RS2FAST_DEBUG
+
+import_datetime()
+rs2_crc32c_init()
+
+cdef tuple _CHUNK_TYPES = tuple(ChunkType)
+cdef tuple _PRIORITIES = (None,) + tuple(sorted(MediaPriority))
+cdef tuple _TYPE_NAMES = tuple(t.rs2_name for t in ChunkType)
+cdef tuple _PRIORITY_NAMES = (None,) + tuple(p.rs2_name for p in sorted(MediaPriority))
+cdef dict _TYPE_BY_NAME = {t.rs2_name: int(t) for t in ChunkType}
+cdef dict _PRIORITY_BY_NAME = {p.rs2_name: int(p) for p in MediaPriority}
+cdef object _timedelta = datetime.timedelta
+cdef object _ZERO = datetime.timedelta(0)
+cdef object _sha256 = hashlib.sha256
+cdef object _encode_str = json.encoder.encode_basestring   # JSON string literal, no \u escapes
+cdef tuple _BYTE_INTS = tuple(range(256))
+cdef frozenset _FIELDS = frozenset(("stream_id", "sequence_number", "data", "chunk_type", "priority",
+                                    "timestamp", "timestamp_ns", "is_final", "checksum"))
+cdef object _UINT64_MAX = 0xFFFFFFFFFFFFFFFF
+cdef object _INT64_MIN = -(2**63)
+cdef object _INT64_MAX = 2**63 - 1
+cdef enum:
+    _NOGIL_BYTES = 16384         # release the GIL only for at least this much CRC work
+
+cdef Py_ssize_t _debug_counts[1]   # [0]: live _BufferOwner objects (RS2FAST_DEBUG builds)
+_debug_counts[0] = 0
+
+# Lower-case hex digit values (-1 for anything else) and the decimal spellings of 0..255.
+cdef signed char _HEX_VALUE[256]
+cdef char _HEX_DIGITS[17]
+cdef char _DEC_TEXT[256][4]
+cdef uint8_t _DEC_LEN[256]
+
+
+cdef void _init_tables() noexcept:
+    cdef int i
+    cdef bytes text
+    for i in range(256):
+        _HEX_VALUE[i] = -1
+    for i in range(10):
+        _HEX_VALUE[48 + i] = i
+    for i in range(6):
+        _HEX_VALUE[97 + i] = 10 + i
+    memcpy(_HEX_DIGITS, b"0123456789abcdef", 17)
+    for i in range(256):
+        text = str(i).encode()
+        _DEC_LEN[i] = len(text)
+        memcpy(_DEC_TEXT[i], <const char*>text, len(text))
+
+_init_tables()
+
+
+# --- validation helpers (the Python boundary) ------------------------------------------------------
+
+cdef int _type_code(object value, str name="chunk_type") except -1:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be a ChunkType, not {type(value).__name__}")
+    if not 0 <= value < len(_CHUNK_TYPES):
+        raise ValueError(f"{name} {value!r} is not a ChunkType (0..{len(_CHUNK_TYPES) - 1})")
+    return <int>value
+
+
+cdef int _priority_code(object value) except -1:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"priority must be a MediaPriority, not {type(value).__name__}")
+    if not 1 <= value <= 3:
+        raise ValueError(f"priority {value!r} is not a MediaPriority (1, 2 or 3)")
+    return <int>value
+
+
+cdef object _as_int(object value, str name):
+    """`value` as an exact int (accepting __index__ types such as numpy integers, rejecting bool)."""
+    if type(value) is int:
+        return value
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be an int, not bool")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}") from None
+
+
+cdef uint64_t _sequence(object value, str name="sequence_number") except? 0:
+    value = _as_int(value, name)
+    if value < 0 or value > _UINT64_MAX:
+        raise ValueError(f"{name} {value} is outside 0..2**64-1")
+    return <uint64_t>value
+
+
+cdef int64_t _int64(object value, str name) except? -1:
+    value = _as_int(value, name)
+    if value < _INT64_MIN or value > _INT64_MAX:
+        raise ValueError(f"{name} {value} is outside the int64 range")
+    return <int64_t>value
+
+
+cdef int64_t _timestamp_ns(object value) except? -1:
+    cdef int64_t total
+    if not isinstance(value, _timedelta):
+        raise TypeError(f"timestamp must be a datetime.timedelta, not {type(value).__name__}")
+    total = <int64_t>timedelta_days(value) * 86400 + timedelta_seconds(value)
+    if -9223372036 <= total <= 9223372035:    # certainly inside int64 nanoseconds
+        return total * 1_000_000_000 + <int64_t>timedelta_microseconds(value) * 1000
+    ns = total * 1_000_000_000 + timedelta_microseconds(value) * 1000
+    if ns < _INT64_MIN or ns > _INT64_MAX:
+        raise ValueError(f"timestamp {value} is outside the +-292-year nanosecond range")
+    return <int64_t>ns
+
+
+cdef bint _flag(object value, str name) except -1:
+    if value is True:
+        return True
+    if value is False:
+        return False
+    if type(value) is int and (value == 0 or value == 1):
+        return value == 1
+    raise TypeError(f"{name} must be a bool, not {type(value).__name__}")
+
+
+cdef object _checked_checksum(object value):
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"checksum must be a str or None, not {type(value).__name__}")
+    return value
+
+
+cdef str _checked_stream_id(object value):
+    if type(value) is str:
+        return <str>value
+    if isinstance(value, str):
+        return str.__str__(value)      # an exact str copy of a str subclass
+    raise TypeError(f"stream_id must be a str, not {type(value).__name__}")
+
+
+cdef int _algorithm_code(object algorithm) except -1:
+    if not isinstance(algorithm, str):
+        raise TypeError(f"algorithm must be a str ('crc32c' or 'sha256'), not {type(algorithm).__name__}")
+    if algorithm == "crc32c":
+        return CHECKSUM_CRC32C
+    if algorithm == "sha256":
+        return CHECKSUM_SHA256
+    raise ValueError(f"algorithm must be 'crc32c' or 'sha256', not {algorithm!r}")
+
+
+cdef bytes _data_bytes(object data):
+    """`data` as an exact bytes object: bytes as is, any other bytes-like object copied (C order)."""
+    if type(data) is bytes:
+        return <bytes>data
+    if isinstance(data, (str, int)) or data is None:
+        raise TypeError(f"data must be a bytes-like object, not {type(data).__name__}")
+    try:
+        view = memoryview(data)
+    except TypeError:
+        raise TypeError(f"data must be a bytes-like object, not {type(data).__name__}") from None
+    return view.tobytes()            # also flattens non-contiguous buffers, in C order
+
+
+cdef int _get_buffer(object data, Py_buffer* view, str name) except -1:
+    """Export a simple (C-contiguous, byte-addressed) buffer of `data`, with clear errors."""
+    if isinstance(data, str):
+        raise TypeError(f"{name} must be a bytes-like object, not str")
+    try:
+        PyObject_GetBuffer(data, view, PyBUF_SIMPLE)
+    except TypeError:
+        raise TypeError(f"{name} must be a bytes-like object, not {type(data).__name__}") from None
+    except (ValueError, BufferError) as error:
+        raise ValueError(f"{name} must be a C-contiguous buffer ({error})") from None
+    return 0
+
+
+# --- checksum strings --------------------------------------------------------------------------------
+
+cdef bint _all_hex(const Py_UCS1* s, Py_ssize_t n) noexcept:
+    cdef Py_ssize_t i
+    for i in range(n):
+        if _HEX_VALUE[s[i]] < 0:
+            return False
+    return True
+
+
+cdef int checksum_kind(object checksum) noexcept:
+    cdef Py_ssize_t n
+    cdef const Py_UCS1* s
+    if not isinstance(checksum, str) or PyUnicode_KIND(checksum) != PyUnicode_1BYTE_KIND:
+        return -1
+    n = PyUnicode_GET_LENGTH(checksum)
+    s = PyUnicode_1BYTE_DATA(checksum)
+    if n == 64:
+        return CHECKSUM_SHA256 if _all_hex(s, 64) else -1
+    if n == 15 and memcmp(s, b"crc32c:", 7) == 0 and _all_hex(s + 7, 8):
+        return CHECKSUM_CRC32C
+    return -1
+
+
+cdef uint32_t crc32c_parse(str checksum) noexcept:
+    cdef const Py_UCS1* s = PyUnicode_1BYTE_DATA(checksum) + 7
+    cdef uint32_t value = 0
+    cdef int i
+    for i in range(8):
+        value = (value << 4) | <uint32_t>_HEX_VALUE[s[i]]
+    return value
+
+
+cdef str crc32c_string(uint32_t value):
+    cdef str text = PyUnicode_New(15, 127)
+    cdef Py_UCS1* out = PyUnicode_1BYTE_DATA(text)
+    cdef int i
+    memcpy(out, b"crc32c:", 7)
+    for i in range(8):
+        out[14 - i] = _HEX_DIGITS[value & 0xF]
+        value >>= 4
+    return text
+
+
+cdef uint32_t crc32c_update(uint32_t crc, const uint8_t* data, size_t length) noexcept nogil:
+    return rs2_crc32c(crc, data, length)
+
+
+cdef inline uint32_t _crc_maybe_nogil(const uint8_t* p, size_t n) noexcept:
+    cdef uint32_t result
+    if n < _NOGIL_BYTES:
+        return rs2_crc32c(0, p, n)
+    with nogil:
+        result = rs2_crc32c(0, p, n)
+    return result
+
+
+cdef str _checksum_of(MediaChunk chunk, int algorithm):
+    if algorithm == CHECKSUM_CRC32C:
+        return crc32c_string(_crc_maybe_nogil(chunk.ptr, <size_t>chunk.length))
+    return _sha256(chunk).hexdigest()
+
+
+cdef bint _checksum_ok(MediaChunk chunk, int kind) except -1:
+    """Does a well-formed checksum string of `kind` match the data? (hashlib drops the GIL itself.)"""
+    if kind == CHECKSUM_CRC32C:
+        return _crc_maybe_nogil(chunk.ptr, <size_t>chunk.length) == crc32c_parse(chunk.checksum_str)
+    return _sha256(chunk).hexdigest() == chunk.checksum_str
+
+
+# --- JSON helpers ------------------------------------------------------------------------------------
+
+cdef list _byte_list(const uint8_t* p, Py_ssize_t n):
+    cdef list out = PyList_New(n)
+    cdef PyObject* item
+    cdef Py_ssize_t i
+    for i in range(n):
+        item = PyTuple_GET_ITEM(_BYTE_INTS, p[i])
+        _incref(item)
+        _list_set_item(out, i, item)
+    return out
+
+
+cdef str _json_byte_array(const uint8_t* p, Py_ssize_t n):
+    cdef Py_ssize_t i, size = 2 + (n - 1 if n else 0)
+    cdef str text
+    cdef Py_UCS1* out
+    for i in range(n):
+        size += _DEC_LEN[p[i]]
+    text = PyUnicode_New(size, 127)
+    out = PyUnicode_1BYTE_DATA(text)
+    out[0] = b'['
+    out += 1
+    for i in range(n):
+        if i:
+            out[0] = b','
+            out += 1
+        memcpy(out, _DEC_TEXT[p[i]], _DEC_LEN[p[i]])
+        out += _DEC_LEN[p[i]]
+    out[0] = b']'
+    return text
+
+
+cdef bytes _bytes_from_list(object items):
+    """JSON's byte array (list/tuple of ints 0..255) as bytes, checked item by item."""
+    cdef Py_ssize_t i, n
+    cdef long value
+    cdef int overflow = 0
+    cdef bytes out
+    cdef char* w
+    if not isinstance(items, (list, tuple)):
+        raise TypeError(f"data must be a list of ints 0..255, not {type(items).__name__}")
+    items = tuple(items)
+    n = len(items)
+    out = PyBytes_FromStringAndSize(NULL, n)
+    w = PyBytes_AS_STRING(out)
+    for i in range(n):
+        item = <object>PyTuple_GET_ITEM(items, i)
+        if not PyLong_CheckExact(item):
+            raise TypeError(f"data[{i}] must be an int 0..255, not {type(item).__name__}")
+        value = PyLong_AsLongAndOverflow(item, &overflow)
+        if overflow or value < 0 or value > 255:
+            raise ValueError(f"data[{i}] = {item} is outside 0..255")
+        w[i] = <char>value
+    return out
+
+
+cdef object _field(object mapping, str key, str label=None):
+    try:
+        return mapping[key]
+    except KeyError:
+        raise ValueError(f"MediaChunk JSON is missing the field {label or key!r}") from None
+
+
+cdef object _json_int(object value, str name):
+    if type(value) is not int:
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    return value
+
+
+cdef tuple _secs_nanos(int64_t ns):
+    if ns < 0:
+        raise ValueError(f"timestamp_ns {ns} is negative; RS2's Duration is unsigned")
+    return (ns // 1_000_000_000, ns % 1_000_000_000)
+
+
+# --- MediaChunk --------------------------------------------------------------------------------------
+
+@cython.final
+cdef class _BufferOwner:
+    """Holds one exported buffer of a foreign object for as long as chunks point into it."""
+    cdef Py_buffer view
+    cdef bint held
+
+    def __cinit__(self, object source):
+        _get_buffer(source, &self.view, "data")
+        self.held = True
+        if RS2FAST_DEBUG:
+            _debug_counts[0] += 1
+
+    def __dealloc__(self):
+        if self.held:
+            PyBuffer_Release(&self.view)
+            self.held = False
+            if RS2FAST_DEBUG:
+                _debug_counts[0] -= 1
+
+
+
+cdef MediaChunk make_chunk(str stream_id, uint64_t seq, object owner, const uint8_t* ptr,
+                           Py_ssize_t length, int type_code, int priority_code,
+                           int64_t timestamp_ns, bint final, object checksum):
+    cdef MediaChunk chunk = MediaChunk.__new__(MediaChunk)
+    chunk.stream_id = stream_id
+    chunk.seq = seq
+    chunk.owner = owner
+    chunk.ptr = ptr
+    chunk.length = length
+    chunk.type_code = type_code
+    chunk.priority_code = priority_code
+    chunk.timestamp_ns = timestamp_ns
+    chunk.final = final
+    chunk.checksum_str = checksum
+    return chunk
+
+
+def _chunk_from_state(stream_id, sequence_number, data, chunk_type, priority, timestamp_ns, is_final,
+                      checksum):
+    """Unpickling helper: rebuild (and re-validate) a MediaChunk from its eight field values."""
+    return MediaChunk(stream_id, sequence_number, data, chunk_type, priority,
+                      is_final=is_final, checksum=checksum, timestamp_ns=timestamp_ns)
+
+
+@cython.final
+cdef class MediaChunk:
+    """One piece of a media stream (RS2's MediaChunk): eight value fields, immutable.
+
+    `data` is kept as given when it is exactly `bytes`; any other bytes-like object is copied (in C
+    order, so non-contiguous buffers are flattened), so later changes to a mutable buffer never reach
+    the chunk. `priority` defaults to the chunk type's default priority. `timestamp` may be negative;
+    `timestamp_ns` (keyword) sets it in nanoseconds instead. Chunks from `split_buffer` are zero-copy
+    views over one input buffer.
+    """
+
+    def __cinit__(self):
+        # Safe defaults for a chunk made by MediaChunk.__new__ without __init__ (make_chunk overwrites).
+        self.stream_id = ""
+        self.ptr = <const uint8_t*>b""
+        self.priority_code = 2
+
+    def __init__(self, stream_id, sequence_number, data, chunk_type, priority=None,
+                 timestamp=_ZERO, is_final=False, checksum=None, *, timestamp_ns=None):
+        cdef bytes payload
+        if self.owner is not None:
+            raise TypeError("MediaChunk is immutable; use replace() to derive a new chunk")
+        sid = _checked_stream_id(stream_id)
+        seq = _sequence(sequence_number)
+        payload = _data_bytes(data)
+        type_code = _type_code(chunk_type)
+        priority_code = (_priority_code(priority) if priority is not None
+                         else default_priority_code(type_code))
+        if timestamp_ns is None:
+            ts = _timestamp_ns(timestamp)
+        elif timestamp is not _ZERO:
+            raise TypeError("give timestamp or timestamp_ns, not both")
+        else:
+            ts = _int64(timestamp_ns, "timestamp_ns")
+        final = _flag(is_final, "is_final")
+        self.checksum_str = _checked_checksum(checksum)
+        self.stream_id = sid
+        self.seq = seq
+        self.type_code = type_code
+        self.priority_code = priority_code
+        self.timestamp_ns = ts
+        self.final = final
+        self.ptr = <const uint8_t*>PyBytes_AS_STRING(payload)
+        self.length = PyBytes_GET_SIZE(payload)
+        self.owner = payload
+
+    @property
+    def sequence_number(self):
+        """Position of the chunk in its stream (0 .. 2**64-1)."""
+        return self.seq
+
+    @property
+    def data(self):
+        """The payload: the `bytes` object itself when the chunk owns one whole, else a read-only
+        memoryview of the chunk (zero-copy)."""
+        if type(self.owner) is bytes and PyBytes_GET_SIZE(self.owner) == self.length:
+            return self.owner
+        return memoryview(self)
+
+    @property
+    def chunk_type(self):
+        """The ChunkType of the payload."""
+        return _CHUNK_TYPES[self.type_code]
+
+    @property
+    def priority(self):
+        """The MediaPriority used by priority queues."""
+        return _PRIORITIES[self.priority_code]
+
+    @property
+    def timestamp(self):
+        """Presentation time as a datetime.timedelta (whole microseconds, rounded down; see
+        timestamp_ns for the exact value)."""
+        cdef int64_t us = self.timestamp_ns // 1000
+        if self.timestamp_ns % 1000 < 0:            # C division truncates; we want the floor
+            us -= 1
+        cdef int64_t secs = us // 1_000_000
+        cdef int64_t rem = us % 1_000_000
+        if rem < 0:
+            rem += 1_000_000
+            secs -= 1
+        cdef int64_t days = secs // 86400
+        cdef int64_t day_secs = secs % 86400
+        if day_secs < 0:
+            day_secs += 86400
+            days -= 1
+        return timedelta_new(<int>days, <int>day_secs, <int>rem)
+
+    @property
+    def timestamp_ns(self):
+        """Presentation time in integer nanoseconds (may be negative)."""
+        return self.timestamp_ns
+
+    @property
+    def is_final(self):
+        """True on the last chunk of a stream."""
+        return self.final
+
+    @property
+    def checksum(self):
+        """Self-describing checksum string (64 hex = SHA-256, "crc32c:"+8 hex) or None."""
+        return self.checksum_str
+
+    def __len__(self):
+        return self.length
+
+    def __bool__(self):
+        return True                      # a record, not a container: empty data is still a chunk
+
+    def __getbuffer__(self, Py_buffer* buffer, int flags):
+        PyBuffer_FillInfo(buffer, self, <void*>self.ptr, self.length, 1, flags)
+
+    def __releasebuffer__(self, Py_buffer* buffer):
+        pass
+
+    def __eq__(self, other):
+        if not isinstance(other, MediaChunk):
+            return NotImplemented
+        cdef MediaChunk o = <MediaChunk>other
+        return (self.seq == o.seq and self.length == o.length and self.type_code == o.type_code
+                and self.priority_code == o.priority_code and self.timestamp_ns == o.timestamp_ns
+                and self.final == o.final and self.stream_id == o.stream_id
+                and self.checksum_str == o.checksum_str
+                and (self.ptr == o.ptr or self.length == 0
+                     or memcmp(self.ptr, o.ptr, <size_t>self.length) == 0))
+
+    __hash__ = None
+
+    def __repr__(self):
+        return (f"MediaChunk(stream_id={self.stream_id!r}, sequence_number={self.seq}, "
+                f"data=<{self.length} bytes>, chunk_type={self.chunk_type.name}, "
+                f"priority={self.priority.name}, timestamp_ns={self.timestamp_ns}, "
+                f"is_final={bool(self.final)}, checksum={self.checksum_str!r})")
+
+    def __reduce__(self):
+        data = self.data
+        if type(data) is not bytes:
+            data = PyBytes_FromStringAndSize(<const char*>self.ptr, self.length)
+        return (_chunk_from_state, (self.stream_id, self.seq, data, self.type_code,
+                                    self.priority_code, self.timestamp_ns, bool(self.final),
+                                    self.checksum_str))
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def replace(self, **changes):
+        """A new chunk with the given fields changed (validated like the constructor).
+
+        Unchanged data is shared, not copied. Changing `chunk_type` keeps the priority unless
+        `priority` is also given (`priority=None` picks the new type's default)."""
+        cdef MediaChunk chunk
+        unknown = changes.keys() - _FIELDS
+        if unknown:
+            raise TypeError(f"replace() got unexpected field(s): {', '.join(sorted(unknown))}")
+        chunk = make_chunk(self.stream_id, self.seq, self.owner, self.ptr, self.length, self.type_code,
+                           self.priority_code, self.timestamp_ns, self.final, self.checksum_str)
+        if "stream_id" in changes:
+            chunk.stream_id = _checked_stream_id(changes["stream_id"])
+        if "sequence_number" in changes:
+            chunk.seq = _sequence(changes["sequence_number"])
+        if "data" in changes:
+            payload = _data_bytes(changes["data"])
+            chunk.ptr = <const uint8_t*>PyBytes_AS_STRING(payload)
+            chunk.length = PyBytes_GET_SIZE(payload)
+            chunk.owner = payload
+        if "chunk_type" in changes:
+            chunk.type_code = _type_code(changes["chunk_type"])
+        if "priority" in changes:
+            priority = changes["priority"]
+            chunk.priority_code = (_priority_code(priority) if priority is not None
+                                   else default_priority_code(chunk.type_code))
+        if "timestamp" in changes and "timestamp_ns" in changes:
+            raise TypeError("give timestamp or timestamp_ns, not both")
+        if "timestamp" in changes:
+            chunk.timestamp_ns = _timestamp_ns(changes["timestamp"])
+        if "timestamp_ns" in changes:
+            chunk.timestamp_ns = _int64(changes["timestamp_ns"], "timestamp_ns")
+        if "is_final" in changes:
+            chunk.final = _flag(changes["is_final"], "is_final")
+        if "checksum" in changes:
+            chunk.checksum_str = _checked_checksum(changes["checksum"])
+        return chunk
+
+    # --- RS2's serde JSON shape ----------------------------------------------------------------
+
+    def to_dict(self):
+        """The chunk as RS2's serde JSON object (data as a list of ints; timestamp {secs, nanos}).
+        ValueError for a negative timestamp, which RS2 cannot represent."""
+        secs, nanos = _secs_nanos(self.timestamp_ns)
+        return {
+            "stream_id": self.stream_id,
+            "sequence_number": self.seq,
+            "data": _byte_list(self.ptr, self.length),
+            "chunk_type": _TYPE_NAMES[self.type_code],
+            "priority": _PRIORITY_NAMES[self.priority_code],
+            "timestamp": {"secs": secs, "nanos": nanos},
+            "is_final": bool(self.final),
+            "checksum": self.checksum_str,
+        }
+
+    def to_json(self):
+        """Compact JSON text, byte-for-byte what json.dumps(to_dict(), separators=(",", ":"),
+        ensure_ascii=False) gives (and what RS2's serde_json writes)."""
+        secs, nanos = _secs_nanos(self.timestamp_ns)
+        return "".join((
+            '{"stream_id":', _encode_str(self.stream_id),
+            ',"sequence_number":', str(self.seq),
+            ',"data":', _json_byte_array(self.ptr, self.length),
+            ',"chunk_type":"', _TYPE_NAMES[self.type_code],
+            '","priority":"', _PRIORITY_NAMES[self.priority_code],
+            '","timestamp":{"secs":', str(secs), ',"nanos":', str(nanos),
+            '},"is_final":', "true" if self.final else "false",
+            ',"checksum":', "null" if self.checksum_str is None else _encode_str(self.checksum_str),
+            '}'))
+
+    @staticmethod
+    def from_dict(mapping):
+        """Build a chunk from RS2's serde JSON object. Missing fields -> ValueError naming them;
+        extra fields are ignored; mistyped fields -> TypeError/ValueError naming them."""
+        if not hasattr(mapping, "keys") or not hasattr(mapping, "__getitem__"):
+            raise TypeError(f"from_dict() needs a mapping, not {type(mapping).__name__}")
+        stream_id = _field(mapping, "stream_id")
+        if not isinstance(stream_id, str):
+            raise TypeError(f"stream_id must be a str, not {type(stream_id).__name__}")
+        seq = _sequence(_json_int(_field(mapping, "sequence_number"), "sequence_number"))
+        payload = _bytes_from_list(_field(mapping, "data"))
+        type_name = _field(mapping, "chunk_type")
+        if not isinstance(type_name, str):
+            raise TypeError(f"chunk_type must be a variant name str, not {type(type_name).__name__}")
+        if type_name not in _TYPE_BY_NAME:
+            raise ValueError(f"chunk_type {type_name!r} is not a ChunkType variant name")
+        priority_name = _field(mapping, "priority")
+        if not isinstance(priority_name, str):
+            raise TypeError(f"priority must be a variant name str, not {type(priority_name).__name__}")
+        if priority_name not in _PRIORITY_BY_NAME:
+            raise ValueError(f"priority {priority_name!r} is not a MediaPriority variant name")
+        stamp = _field(mapping, "timestamp")
+        if not isinstance(stamp, dict):
+            raise TypeError(f"timestamp must be an object {{secs, nanos}}, not {type(stamp).__name__}")
+        secs = _json_int(_field(stamp, "secs", "timestamp.secs"), "timestamp.secs")
+        nanos = _json_int(_field(stamp, "nanos", "timestamp.nanos"), "timestamp.nanos")
+        if secs < 0:
+            raise ValueError(f"timestamp.secs {secs} is negative")
+        if not 0 <= nanos < 1_000_000_000:
+            raise ValueError(f"timestamp.nanos {nanos} is outside 0..999999999")
+        ns = secs * 1_000_000_000 + nanos
+        if ns > _INT64_MAX:
+            raise ValueError(f"timestamp {secs}s is beyond the int64 nanosecond range")
+        is_final = _field(mapping, "is_final")
+        if type(is_final) is not bool:
+            raise TypeError(f"is_final must be a bool, not {type(is_final).__name__}")
+        checksum = _checked_checksum(_field(mapping, "checksum"))
+        return make_chunk(_checked_stream_id(stream_id), seq, payload,
+                          <const uint8_t*>PyBytes_AS_STRING(payload), PyBytes_GET_SIZE(payload),
+                          _TYPE_BY_NAME[type_name], _PRIORITY_BY_NAME[priority_name], <int64_t>ns,
+                          is_final, checksum)
+
+    @staticmethod
+    def from_json(text):
+        """Parse RS2's JSON text (str, bytes or bytearray) into a chunk; see from_dict for the rules."""
+        if not isinstance(text, (str, bytes, bytearray)):
+            raise TypeError(f"from_json() needs str or bytes, not {type(text).__name__}")
+        return MediaChunk.from_dict(json.loads(text))
+
+    # --- checksums -------------------------------------------------------------------------------
+
+    def compute_checksum(self, algorithm="sha256"):
+        """The checksum string of the data: "crc32c" -> "crc32c:" + 8 hex, "sha256" -> 64 hex."""
+        return _checksum_of(self, _algorithm_code(algorithm))
+
+    def with_checksum(self, algorithm="sha256"):
+        """A new chunk equal to this one but carrying a freshly computed checksum."""
+        cdef str checksum = _checksum_of(self, _algorithm_code(algorithm))
+        return make_chunk(self.stream_id, self.seq, self.owner, self.ptr, self.length, self.type_code,
+                          self.priority_code, self.timestamp_ns, self.final, checksum)
+
+    def checksum_matches(self):
+        """True when there is no checksum or it matches the data; False on a mismatch or a malformed
+        checksum string (upper-case hex included, as in RS2)."""
+        if self.checksum_str is None:
+            return True
+        kind = checksum_kind(self.checksum_str)
+        return kind >= 0 and _checksum_ok(self, kind)
+
+
+# --- module-level checksum functions ----------------------------------------------------------------
+
+def crc32c(data, crc=0):
+    """CRC-32C (Castagnoli) of a bytes-like object, continuing from `crc` (0 to start); the GIL is
+    released for large inputs. Any C-contiguous buffer is read as raw bytes."""
+    cdef Py_buffer view
+    cdef uint32_t start = _crc_start(crc), result
+    _get_buffer(data, &view, "data")
+    try:
+        if view.len < _NOGIL_BYTES:
+            result = rs2_crc32c(start, <const uint8_t*>view.buf, <size_t>view.len)
+        else:
+            with nogil:
+                result = rs2_crc32c(start, <const uint8_t*>view.buf, <size_t>view.len)
+    finally:
+        PyBuffer_Release(&view)
+    return result
+
+
+cdef uint32_t _crc_start(object crc) except? 0:
+    crc = _as_int(crc, "crc")
+    if not 0 <= crc <= 0xFFFFFFFF:
+        raise ValueError(f"crc {crc} is outside 0..2**32-1")
+    return <uint32_t>crc
+
+
+def crc32c_combine(crc1, crc2, length2):
+    """CRC-32C of A + B from crc1 = crc32c(A), crc2 = crc32c(B) and length2 = len(B)."""
+    cdef uint32_t a = _crc_start(crc1), b = _crc_start(crc2)
+    n = _as_int(length2, "length2")
+    if not 0 <= n <= _UINT64_MAX:
+        raise ValueError(f"length2 {n} is outside 0..2**64-1")
+    return rs2_crc_shift(a, <uint64_t>n) ^ b
+
+
+_IMPLEMENTATIONS = {"portable": RS2_CRC_PORTABLE, "sse42": RS2_CRC_SSE42,
+                    "sse42_clmul": RS2_CRC_SSE42_CLMUL, "avx512": RS2_CRC_AVX512}
+CRC32C_IMPLEMENTATION = {v: k for k, v in _IMPLEMENTATIONS.items()}[rs2_crc_best]
+
+
+def _crc32c_available():
+    """Names of the CRC-32C code paths this CPU can run, slowest first (for tests and benchmarks)."""
+    return [name for name, mode in _IMPLEMENTATIONS.items() if mode <= rs2_crc_best]
+
+
+def _crc32c_impl(data, crc=0, implementation="portable"):
+    """crc32c() on a chosen code path ("portable", "sse42", "sse42_clmul", "avx512"); for tests."""
+    cdef Py_buffer view
+    cdef uint32_t start = _crc_start(crc), result
+    cdef int mode
+    if implementation not in _IMPLEMENTATIONS:
+        raise ValueError(f"implementation must be one of {sorted(_IMPLEMENTATIONS)}, not {implementation!r}")
+    mode = _IMPLEMENTATIONS[implementation]
+    if mode > rs2_crc_best:
+        raise ValueError(f"this CPU cannot run the {implementation!r} CRC-32C path")
+    _get_buffer(data, &view, "data")
+    with nogil:
+        result = rs2_crc32c_mode(start, <const uint8_t*>view.buf, <size_t>view.len, mode)
+    PyBuffer_Release(&view)
+    return result
+
+
+def _crc32c_portable(data, crc=0):
+    """crc32c() forced onto the portable slicing-by-8 path (for tests)."""
+    return _crc32c_impl(data, crc, "portable")
+
+
+def checksum_hex(data, algorithm="sha256"):
+    """The checksum string of a bytes-like object: "crc32c" -> "crc32c:" + 8 lowercase hex,
+    "sha256" -> 64 lowercase hex (RS2's format)."""
+    cdef int code = _algorithm_code(algorithm)
+    if code == CHECKSUM_CRC32C:
+        return crc32c_string(crc32c(data))
+    if isinstance(data, str):
+        raise TypeError("data must be a bytes-like object, not str")
+    try:
+        return _sha256(data).hexdigest()
+    except TypeError:
+        raise TypeError(f"data must be a bytes-like object, not {type(data).__name__}") from None
+    except (ValueError, BufferError) as error:
+        raise ValueError(f"data must be a C-contiguous buffer ({error})") from None
+
+
+def checksum_algorithm(checksum):
+    """Which algorithm a checksum string names: "crc32c", "sha256", or None for None.
+    ValueError for a malformed string (upper-case hex included), TypeError for a non-str."""
+    if checksum is None:
+        return None
+    if not isinstance(checksum, str):
+        raise TypeError(f"checksum must be a str or None, not {type(checksum).__name__}")
+    kind = checksum_kind(checksum)
+    if kind == CHECKSUM_SHA256:
+        return "sha256"
+    if kind == CHECKSUM_CRC32C:
+        return "crc32c"
+    raise ValueError(f"malformed checksum {checksum!r}: expected 64 lowercase hex digits (SHA-256) "
+                     f"or 'crc32c:' + 8 lowercase hex digits")
+
+
+def gop_chunk_type(sequence_number):
+    """RS2's GOP rule: seq % 30 == 0 -> VIDEO_I_FRAME, else seq % 3 == 0 -> VIDEO_B_FRAME, else
+    VIDEO_P_FRAME."""
+    return _CHUNK_TYPES[gop_type_code(_sequence(sequence_number))]
+
+
+# --- zero-copy splitting ------------------------------------------------------------------------------
+
+def split_buffer(data, stream_id, chunk_size, *, start_sequence=0, chunk_type=None,
+                 frame_duration_ns=33_000_000, timestamp_offset_ns=0, mark_final=True, checksum=None):
+    """Cut a buffer into chunks of `chunk_size` bytes (the last may be shorter) without copying.
+
+    Accepts bytes, bytearray, memoryview, mmap, array.array and C-contiguous numpy arrays (any
+    itemsize; read as raw bytes). Chunks are read-only views that keep the source's buffer exported
+    (a bytearray cannot be resized, an mmap cannot be closed while they live); changes made to a
+    mutable source afterwards ARE visible through them. Sequence numbers run from `start_sequence`;
+    chunk_type None applies RS2's GOP rule to each sequence number; priority is the type's default;
+    timestamp_ns = timestamp_offset_ns + seq * frame_duration_ns; the true last chunk is final when
+    `mark_final`. `checksum` None, "crc32c" or "sha256" computes one per chunk. Empty input -> [].
+    """
+    cdef object owner
+    cdef _BufferOwner holder
+    cdef const uint8_t* base
+    cdef Py_ssize_t total, size, count, i, offset, length
+    cdef uint64_t start, seq
+    cdef int fixed_type = -1, algorithm = CHECKSUM_NONE, code
+    cdef int64_t duration, ts_offset
+    cdef bint final_flag
+    cdef list chunks
+    cdef MediaChunk chunk
+    cdef uint32_t* crcs = NULL
+    cdef str sid = _checked_stream_id(stream_id)
+
+    size_obj = _as_int(chunk_size, "chunk_size")
+    if size_obj <= 0:
+        raise ValueError(f"chunk_size must be positive, not {size_obj}")
+    if size_obj > 2**62:
+        raise ValueError(f"chunk_size {size_obj} is too large")
+    size = <Py_ssize_t>size_obj
+    start = _sequence(start_sequence, "start_sequence")
+    if chunk_type is not None:
+        fixed_type = _type_code(chunk_type)
+    duration = _int64(frame_duration_ns, "frame_duration_ns")
+    if duration < 0:
+        raise ValueError(f"frame_duration_ns must not be negative, not {duration}")
+    ts_offset = _int64(timestamp_offset_ns, "timestamp_offset_ns")
+    final_flag = _flag(mark_final, "mark_final")
+    if checksum is not None:
+        algorithm = _algorithm_code(checksum)
+
+    if type(data) is bytes:
+        owner = data
+        base = <const uint8_t*>PyBytes_AS_STRING(data)
+        total = PyBytes_GET_SIZE(data)
+    else:
+        holder = _BufferOwner(data)
+        owner = holder
+        base = <const uint8_t*>holder.view.buf
+        total = holder.view.len
+    if total == 0:
+        return []
+    count = (total + size - 1) // size
+    last_seq = <object>start + (count - 1)
+    if last_seq > _UINT64_MAX:
+        raise ValueError(f"sequence numbers would pass 2**64-1 (start_sequence {start}, {count} chunks)")
+    for s in (start, last_seq):
+        if not _INT64_MIN <= ts_offset + s * duration <= _INT64_MAX:
+            raise ValueError("timestamps (timestamp_offset_ns + seq * frame_duration_ns) overflow int64")
+
+    chunks = PyList_New(count)
+    for i in range(count):
+        seq = start + <uint64_t>i
+        offset = i * size
+        length = total - offset if total - offset < size else size
+        code = fixed_type if fixed_type >= 0 else gop_type_code(seq)
+        chunk = make_chunk(sid, seq, owner, base + offset, length, code, default_priority_code(code),
+                           # wraps modulo 2**64 and lands on the exact value, which fits (checked)
+                           <int64_t>(<uint64_t>ts_offset + seq * <uint64_t>duration),
+                           final_flag and i == count - 1, None)
+        _incref(<PyObject*>chunk)
+        _list_set_item(chunks, i, <PyObject*>chunk)
+
+    if algorithm == CHECKSUM_CRC32C:
+        crcs = <uint32_t*>PyMem_RawMalloc(<size_t>count * sizeof(uint32_t))
+        if crcs == NULL:
+            raise MemoryError()
+        try:
+            if total < _NOGIL_BYTES:
+                _crc_runs(crcs, base, total, size, count)
+            else:
+                with nogil:
+                    _crc_runs(crcs, base, total, size, count)
+            for i in range(count):
+                (<MediaChunk>chunks[i]).checksum_str = crc32c_string(crcs[i])
+        finally:
+            PyMem_RawFree(crcs)
+    elif algorithm == CHECKSUM_SHA256:
+        for item in chunks:
+            (<MediaChunk>item).checksum_str = _sha256(item).hexdigest()
+    return chunks
+
+
+cdef void _crc_runs(uint32_t* out, const uint8_t* base, Py_ssize_t total, Py_ssize_t size,
+                    Py_ssize_t count) noexcept nogil:
+    cdef Py_ssize_t i, offset
+    for i in range(count):
+        offset = i * size
+        out[i] = rs2_crc32c(0, base + offset, <size_t>(total - offset if total - offset < size else size))
+
+
+# --- batch kernels for the processor's worker threads --------------------------------------------------
+
+VALIDATION_OK = RS2_VALID_OK
+VALIDATION_EMPTY_STREAM_ID = RS2_VALID_EMPTY_STREAM_ID
+VALIDATION_EMPTY_DATA = RS2_VALID_EMPTY_DATA
+VALIDATION_TOO_LARGE = RS2_VALID_TOO_LARGE
+VALIDATION_MALFORMED_CHECKSUM = RS2_VALID_MALFORMED_CHECKSUM
+VALIDATION_CHECKSUM_MISMATCH = RS2_VALID_CHECKSUM_MISMATCH
+VALIDATION_MESSAGES = ("OK", "Empty stream ID", "Empty chunk data", "Chunk too large",
+                       "Malformed checksum", "Checksum mismatch")
+
+
+def validation_message(code, chunk_type=None):
+    """RS2's text for a validation reason code; code 3 says "Audio chunk too large" or "Video chunk
+    too large" for those types (RS2's messages) and "Chunk too large" otherwise."""
+    code = _as_int(code, "code")
+    if not 0 <= code < len(VALIDATION_MESSAGES):
+        raise ValueError(f"code {code} is not a validation reason code (0..{len(VALIDATION_MESSAGES) - 1})")
+    if code == RS2_VALID_TOO_LARGE and chunk_type is not None:
+        type_code = _type_code(chunk_type)
+        if type_code == 3:
+            return "Audio chunk too large"
+        if type_code <= 2:
+            return "Video chunk too large"
+    return VALIDATION_MESSAGES[code]
+
+
+cdef int64_t _limit(object value, str name) except? -2:
+    if value is None:
+        return -1
+    value = _as_int(value, name)
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0 or None, not {value}")
+    return <int64_t>value if value <= _INT64_MAX else -1
+
+
+cdef inline int _size_check(MediaChunk chunk, int64_t audio_limit, int64_t video_limit,
+                            int64_t other_limit) noexcept:
+    """Rules 1-3 (stream id, empty data, size cap): cheap, never hashes."""
+    cdef int64_t limit
+    if PyUnicode_GET_LENGTH(chunk.stream_id) == 0:
+        return RS2_VALID_EMPTY_STREAM_ID
+    if chunk.length == 0:
+        return RS2_VALID_EMPTY_DATA
+    limit = video_limit if chunk.type_code <= 2 else (audio_limit if chunk.type_code == 3 else other_limit)
+    if limit >= 0 and chunk.length > limit:
+        return RS2_VALID_TOO_LARGE
+    return RS2_VALID_OK
+
+
+cdef int validate_chunk(MediaChunk chunk, int64_t audio_limit, int64_t video_limit,
+                        int64_t other_limit, bint verify_checksums) except -1:
+    cdef int code = _size_check(chunk, audio_limit, video_limit, other_limit)
+    cdef int kind
+    if code != RS2_VALID_OK or not verify_checksums or chunk.checksum_str is None:
+        return code
+    kind = checksum_kind(chunk.checksum_str)
+    if kind < 0:
+        return RS2_VALID_MALFORMED_CHECKSUM
+    return RS2_VALID_OK if _checksum_ok(chunk, kind) else RS2_VALID_CHECKSUM_MISMATCH
+
+
+cdef tuple _chunk_tuple(object chunks):
+    cdef tuple items
+    if isinstance(chunks, (str, bytes)) or not hasattr(chunks, "__iter__"):
+        raise TypeError(f"chunks must be a list of MediaChunk, not {type(chunks).__name__}")
+    items = tuple(chunks)          # our own references: the caller's list may change meanwhile
+    for i, item in enumerate(items):
+        if type(item) is not MediaChunk:
+            raise TypeError(f"chunks[{i}] must be a MediaChunk, not {type(item).__name__}")
+    return items
+
+
+cdef struct _CrcJob:
+    const uint8_t* ptr
+    size_t length
+    uint32_t expected
+    Py_ssize_t index
+
+
+def validate_batch(chunks, audio_limit=65536, video_limit=1048576, other_limit=None,
+                   verify_checksums=True):
+    """Check a batch of chunks against RS2's validation rules; one reason code per chunk (bytes).
+
+    Codes, checked in this order: 0 OK, 1 empty stream id, 2 empty data, 3 larger than the cap for
+    its type (audio_limit for AUDIO, video_limit for I/P/B frames, other_limit for the rest; None =
+    no cap) - checked before any hashing, 4 malformed checksum string, 5 checksum mismatch. With
+    verify_checksums False, codes 4 and 5 are never given. CRC-32C runs without the GIL over the
+    batch; SHA-256 goes through hashlib (which releases the GIL for large data)."""
+    cdef tuple items = _chunk_tuple(chunks)
+    cdef int64_t audio = _limit(audio_limit, "audio_limit")
+    cdef int64_t video = _limit(video_limit, "video_limit")
+    cdef int64_t other = _limit(other_limit, "other_limit")
+    cdef bint verify = _flag(verify_checksums, "verify_checksums")
+    cdef Py_ssize_t n = len(items), i, jobs = 0, crc_bytes = 0
+    cdef bytes result = PyBytes_FromStringAndSize(NULL, n)
+    cdef uint8_t* codes = <uint8_t*>PyBytes_AS_STRING(result)
+    cdef _CrcJob* job = NULL
+    cdef MediaChunk chunk
+    cdef int code, kind
+    try:
+        for i in range(n):
+            chunk = <MediaChunk>PyTuple_GET_ITEM(items, i)
+            code = _size_check(chunk, audio, video, other)
+            if code == RS2_VALID_OK and verify and chunk.checksum_str is not None:
+                kind = checksum_kind(chunk.checksum_str)
+                if kind < 0:
+                    code = RS2_VALID_MALFORMED_CHECKSUM
+                elif kind == CHECKSUM_SHA256:
+                    if _sha256(chunk).hexdigest() != chunk.checksum_str:
+                        code = RS2_VALID_CHECKSUM_MISMATCH
+                else:
+                    if job == NULL:
+                        job = <_CrcJob*>PyMem_RawMalloc(<size_t>n * sizeof(_CrcJob))
+                        if job == NULL:
+                            raise MemoryError()
+                    job[jobs].ptr = chunk.ptr
+                    job[jobs].length = <size_t>chunk.length
+                    job[jobs].expected = crc32c_parse(chunk.checksum_str)
+                    job[jobs].index = i
+                    jobs += 1
+                    crc_bytes += chunk.length
+            codes[i] = <uint8_t>code
+        if jobs:
+            if crc_bytes < _NOGIL_BYTES:
+                _run_crc_jobs(job, jobs, codes)
+            else:
+                with nogil:
+                    _run_crc_jobs(job, jobs, codes)
+    finally:
+        PyMem_RawFree(job)
+    return result
+
+
+cdef void _run_crc_jobs(const _CrcJob* job, Py_ssize_t jobs, uint8_t* codes) noexcept nogil:
+    cdef Py_ssize_t j
+    for j in range(jobs):
+        if rs2_crc32c(0, job[j].ptr, job[j].length) != job[j].expected:
+            codes[job[j].index] = RS2_VALID_CHECKSUM_MISMATCH
+
+
+def compute_checksums(chunks, algorithm="crc32c"):
+    """New chunks equal to `chunks` but carrying a freshly computed checksum ("crc32c" or "sha256");
+    data is shared, not copied. CRC-32C runs without the GIL over the whole batch."""
+    cdef tuple items = _chunk_tuple(chunks)
+    cdef int code = _algorithm_code(algorithm)
+    cdef Py_ssize_t n = len(items), i, crc_bytes = 0
+    cdef uint32_t* crcs = NULL
+    cdef const uint8_t** ptrs = NULL
+    cdef size_t* lengths = NULL
+    cdef MediaChunk chunk
+    cdef list out = []
+    if code == CHECKSUM_SHA256:
+        for item in items:
+            chunk = <MediaChunk>item
+            out.append(make_chunk(chunk.stream_id, chunk.seq, chunk.owner, chunk.ptr, chunk.length,
+                                  chunk.type_code, chunk.priority_code, chunk.timestamp_ns, chunk.final,
+                                  _sha256(chunk).hexdigest()))
+        return out
+    if n == 0:
+        return out
+    crcs = <uint32_t*>PyMem_RawMalloc(<size_t>n * sizeof(uint32_t))
+    ptrs = <const uint8_t**>PyMem_RawMalloc(<size_t>n * sizeof(uint8_t*))
+    lengths = <size_t*>PyMem_RawMalloc(<size_t>n * sizeof(size_t))
+    try:
+        if crcs == NULL or ptrs == NULL or lengths == NULL:
+            raise MemoryError()
+        for i in range(n):
+            chunk = <MediaChunk>PyTuple_GET_ITEM(items, i)
+            ptrs[i] = chunk.ptr
+            lengths[i] = <size_t>chunk.length
+            crc_bytes += chunk.length
+        if crc_bytes < _NOGIL_BYTES:
+            _crc_many(crcs, ptrs, lengths, n)
+        else:
+            with nogil:
+                _crc_many(crcs, ptrs, lengths, n)
+        for i in range(n):
+            chunk = <MediaChunk>PyTuple_GET_ITEM(items, i)
+            out.append(make_chunk(chunk.stream_id, chunk.seq, chunk.owner, chunk.ptr, chunk.length,
+                                  chunk.type_code, chunk.priority_code, chunk.timestamp_ns, chunk.final,
+                                  crc32c_string(crcs[i])))
+    finally:
+        PyMem_RawFree(crcs)
+        PyMem_RawFree(ptrs)
+        PyMem_RawFree(lengths)
+    return out
+
+
+cdef void _crc_many(uint32_t* out, const uint8_t** ptrs, const size_t* lengths, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(n):
+        out[i] = rs2_crc32c(0, ptrs[i], lengths[i])
+
+
+def debug_counters():
+    """Debug-build counters: {"enabled": True, "live_buffer_owners": n} in RS2FAST_DEBUG=1 builds,
+    {"enabled": False} otherwise."""
+    if RS2FAST_DEBUG:
+        return {"enabled": True, "live_buffer_owners": _debug_counts[0]}
+    return {"enabled": False}

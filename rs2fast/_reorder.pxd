@@ -1,0 +1,69 @@
+# C-level view of the per-stream ring reorder buffer, for other extensions to cimport.
+cimport cython
+from cpython.object cimport PyObject
+from libc.stdint cimport int64_t, uint8_t, uint64_t
+
+
+# Per-chunk outcome of ReorderBuffer.insert (mirrored as module constants ACCEPTED..OVERFLOW).
+cdef enum ReorderStatus:
+    REORDER_ACCEPTED = 0
+    REORDER_DUPLICATE = 1
+    REORDER_LATE = 2
+    REORDER_GAP = 3
+    REORDER_OVERFLOW = 4
+
+
+@cython.final
+cdef class ReorderBuffer:
+    # The sequence watermark: `ne` is the next expected seq; once 2**64-1 was delivered,
+    # `exhausted` is set (the logical watermark is then 2**64 and ne stays 2**64-1).
+    cdef uint64_t ne
+    cdef bint exhausted
+    cdef uint64_t win               # the window (ring size)
+    cdef uint64_t ne_slot           # ne % win, kept incrementally
+    cdef uint64_t count             # buffered items
+    # The ring: slot = seq % win. `ring_seq` holds integers only; `slot_obj` is the slot
+    # table of owned object references (NULL = empty), changed only under the lock.
+    cdef uint64_t* ring_seq
+    cdef PyObject** slot_obj
+    cdef PyObject** scratch         # win + 1 released references, per-item calls only
+    # Delivered (1) / declared-lost (0) bits for the last `hist_bits` seqs below the watermark.
+    cdef uint64_t* hist
+    cdef uint64_t hist_bits         # a multiple of 64
+    cdef uint64_t hist_idx          # ne % hist_bits, kept incrementally
+    cdef uint64_t hist_lo           # seqs below this are unknown (epoch start)
+    # Settings and counters.
+    cdef int64_t timeout            # timeout_ns (0: off)
+    cdef uint64_t resync_n          # resync_after (0: off)
+    cdef int64_t last_progress
+    cdef bint started
+    cdef uint64_t lost_total
+    cdef uint64_t delivered_total
+    cdef uint64_t resync_total
+    # The current run of rejected chunks far from the watermark.
+    cdef uint64_t run_len
+    cdef uint64_t run_last
+    cdef cython.pymutex lock
+
+    # Kernels: call with the lock held. `out` receives owned references to released items
+    # in order, `nout` is advanced. `item` is an owned reference, consumed unless the result is
+    # a rejection (status != REORDER_ACCEPTED), in which case the caller still owns it.
+    cdef int _insert(self, uint64_t seq, PyObject* item, int64_t now,
+                     PyObject** out, Py_ssize_t* nout) noexcept nogil
+    cdef uint64_t _expire(self, int64_t now, PyObject** out, Py_ssize_t* nout) noexcept nogil
+    cdef uint64_t _flush(self, PyObject** out, Py_ssize_t* nout) noexcept nogil
+    # Helpers of the kernels (same locking rule).
+    cdef void _advance(self, bint delivered) noexcept nogil
+    cdef void _deliver(self, PyObject* item, PyObject** out, Py_ssize_t* nout) noexcept nogil
+    cdef bint _head_buffered(self) noexcept nogil
+    cdef void _drain(self, PyObject** out, Py_ssize_t* nout) noexcept nogil
+    cdef void _skip_to(self, uint64_t seq) noexcept nogil
+    cdef void _restart_at(self, uint64_t seq) noexcept nogil
+    cdef bint _timed_out(self, int64_t now) noexcept nogil
+    cdef int _old_status(self, uint64_t seq) noexcept nogil
+    cdef int _reject(self, uint64_t seq, PyObject* item, int status, int far, int64_t now,
+                     PyObject** out, Py_ssize_t* nout) noexcept nogil
+    cdef int _below(self, uint64_t seq, PyObject* item, int64_t now,
+                    PyObject** out, Py_ssize_t* nout) noexcept nogil
+    cdef int _store(self, uint64_t seq, uint64_t d, PyObject* item, int64_t now) noexcept nogil
+    cdef Py_ssize_t _snapshot(self, uint64_t* seqs, PyObject** objs) noexcept

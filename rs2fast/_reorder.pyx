@@ -1,0 +1,583 @@
+"""Per-stream reorder buffer: a ring of `window` slots that puts one stream's chunks back in
+sequence order, drops duplicates and late chunks, and never lets a stream get stuck.
+
+The ring holds the chunks with sequence numbers in (next_expected, next_expected + window], at
+slot `seq % window`. Objects live in a slot table of owned references whose refcounts change
+only with the GIL held; the ring logic itself is integer work that `insert_batch` runs with the
+GIL released. A lock inside each buffer makes it safe to share between threads.
+"""
+cimport cython
+from cpython.exc cimport PyErr_Clear, PyErr_Occurred
+from cpython.mem cimport PyMem_RawCalloc, PyMem_RawFree, PyMem_RawMalloc
+from cpython.object cimport PyObject
+from cpython.ref cimport Py_XDECREF, Py_XINCREF
+from libc.stdint cimport INT64_MAX, UINT64_MAX, int64_t, uint8_t, uint64_t
+from libc.string cimport memset
+
+from operator import index as _index
+
+
+cdef extern from "Python.h":
+    # Error-code versions (no Cython exception check): callers test the result themselves.
+    int _list_append "PyList_Append"(PyObject* lst, PyObject* item)
+    PyObject* _list_item "PyList_GET_ITEM"(PyObject* lst, Py_ssize_t i)
+    unsigned long long _as_u64 "PyLong_AsUnsignedLongLong"(PyObject* value)
+    long long _as_i64 "PyLong_AsLongLong"(PyObject* value)
+
+
+ACCEPTED = REORDER_ACCEPTED
+DUPLICATE = REORDER_DUPLICATE
+LATE = REORDER_LATE
+GAP = REORDER_GAP
+OVERFLOW = REORDER_OVERFLOW
+STATUS_NAMES = ("ACCEPTED", "DUPLICATE", "LATE", "GAP", "OVERFLOW")
+MAX_WINDOW = 1 << 20
+MAX_HISTORY = 1 << 24
+
+# Where a rejected chunk lies, for resync by agreement.
+cdef enum:
+    FAR_NONE = 0        # near the watermark: never part of a resync run
+    FAR_AHEAD = 1       # beyond the window
+    FAR_BEHIND = 2      # more than a window below the watermark
+
+
+# --- argument checks (Python boundary) ------------------------------------------------------
+
+cdef object _int_arg(object value, str name):
+    """An int (or an object with __index__, but not a bool), else TypeError naming `name`."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be an int, not bool")
+    try:
+        return _index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}") from None
+
+
+cdef object _ranged(object value, str name, object lo, object hi):
+    value = _int_arg(value, name)
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be in {lo}..{hi}, got {value}")
+    return value
+
+
+cdef inline int _seq_arg(object value, uint64_t* out) except -1:
+    cdef unsigned long long r
+    if type(value) is not int:
+        value = _int_arg(value, "seq")
+    r = _as_u64(<PyObject*>value)
+    if r == <unsigned long long>-1 and PyErr_Occurred() != NULL:
+        PyErr_Clear()
+        raise ValueError(f"seq must be in 0..2**64-1, got {value}")
+    out[0] = r
+    return 0
+
+
+cdef inline int _now_arg(object value, int64_t* out) except -1:
+    cdef long long r
+    if type(value) is not int:
+        value = _int_arg(value, "now_ns")
+    r = _as_i64(<PyObject*>value)
+    if r == -1 and PyErr_Occurred() != NULL:
+        PyErr_Clear()
+        raise ValueError(f"now_ns must fit in a signed 64-bit integer, got {value}")
+    out[0] = r
+    return 0
+
+
+cdef int _append_all(list ready, PyObject** refs, Py_ssize_t n) noexcept:
+    """Append `n` owned references to `ready` and drop our references; -1 if an append failed
+    (the rest are still released, the error stays set)."""
+    cdef Py_ssize_t i
+    cdef int failed = 0
+    for i in range(n):
+        if not failed and _list_append(<PyObject*>ready, refs[i]) < 0:
+            failed = 1
+        Py_XDECREF(refs[i])
+    return -1 if failed else 0
+
+
+@cython.final
+cdef class ReorderBuffer:
+    """One stream's reorder buffer: insert chunks in any order, get them back in sequence order.
+
+    ReorderBuffer(window, *, next_expected=0, timeout_ns=0, resync_after=4, history=1024)
+    `window` (1..2**20) slots; `timeout_ns` 0 disables the timeout; `resync_after` 0 disables
+    resync by agreement, else >= 2; `history` (1..2**24, rounded up to 64) is how many sequence
+    numbers below the watermark are remembered as delivered or lost.
+    """
+
+    def __cinit__(self, window, *, next_expected=0, timeout_ns=0, resync_after=4, history=1024):
+        self.ring_seq = NULL
+        self.slot_obj = NULL
+        self.scratch = NULL
+        self.hist = NULL
+        self.win = 0
+        window = _ranged(window, "window", 1, MAX_WINDOW)
+        next_expected = _ranged(next_expected, "next_expected", 0, UINT64_MAX)
+        timeout_ns = _ranged(timeout_ns, "timeout_ns", 0, INT64_MAX)
+        resync_after = _int_arg(resync_after, "resync_after")
+        if resync_after != 0 and not 2 <= resync_after <= UINT64_MAX:
+            raise ValueError(f"resync_after must be 0 (off) or >= 2, got {resync_after}")
+        history = _ranged(history, "history", 1, MAX_HISTORY)
+
+        cdef uint64_t w = window
+        cdef uint64_t h = (<uint64_t>history + 63) & ~(<uint64_t>63)
+        self.ring_seq = <uint64_t*>PyMem_RawCalloc(w, sizeof(uint64_t))
+        self.slot_obj = <PyObject**>PyMem_RawCalloc(w, sizeof(PyObject*))
+        self.scratch = <PyObject**>PyMem_RawCalloc(w + 1, sizeof(PyObject*))
+        self.hist = <uint64_t*>PyMem_RawCalloc(h >> 6, sizeof(uint64_t))
+        if (self.ring_seq == NULL or self.slot_obj == NULL or self.scratch == NULL
+                or self.hist == NULL):
+            raise MemoryError("cannot allocate the reorder ring")
+        self.win = w
+        self.hist_bits = h
+        self.ne = next_expected
+        self.exhausted = False
+        self.ne_slot = self.ne % w
+        self.hist_idx = self.ne % h
+        self.hist_lo = self.ne
+        self.count = 0
+        self.timeout = timeout_ns
+        self.resync_n = resync_after
+        self.last_progress = 0
+        self.started = False
+        self.lost_total = 0
+        self.delivered_total = 0
+        self.resync_total = 0
+        self.run_len = 0
+        self.run_last = 0
+
+    def __dealloc__(self):
+        cdef uint64_t i
+        cdef PyObject* obj
+        if self.slot_obj != NULL:
+            for i in range(self.win):
+                obj = self.slot_obj[i]
+                self.slot_obj[i] = NULL
+                Py_XDECREF(obj)
+        PyMem_RawFree(self.ring_seq)
+        PyMem_RawFree(self.slot_obj)
+        PyMem_RawFree(self.scratch)
+        PyMem_RawFree(self.hist)
+
+    # --- kernels (lock held; no Python objects touched) ----------------------------------
+
+    cdef void _advance(self, bint delivered) noexcept nogil:
+        # Record `ne` as delivered or lost in the history, then move the watermark on by one.
+        cdef uint64_t bit = (<uint64_t>1) << (self.hist_idx & 63)
+        if delivered:
+            self.hist[self.hist_idx >> 6] |= bit
+        else:
+            self.hist[self.hist_idx >> 6] &= ~bit
+        if self.ne == UINT64_MAX:
+            self.exhausted = True
+            return
+        self.ne += 1
+        self.ne_slot += 1
+        if self.ne_slot == self.win:
+            self.ne_slot = 0
+        self.hist_idx += 1
+        if self.hist_idx == self.hist_bits:
+            self.hist_idx = 0
+
+    cdef void _deliver(self, PyObject* item, PyObject** out, Py_ssize_t* nout) noexcept nogil:
+        out[nout[0]] = item
+        nout[0] += 1
+        self.delivered_total += 1
+        self._advance(True)
+
+    cdef bint _head_buffered(self) noexcept nogil:
+        # Is `ne` itself in the ring? Its slot may instead hold ne + window.
+        return self.slot_obj[self.ne_slot] != NULL and self.ring_seq[self.ne_slot] == self.ne
+
+    cdef void _drain(self, PyObject** out, Py_ssize_t* nout) noexcept nogil:
+        # Release the consecutive buffered run starting at the watermark.
+        cdef PyObject* obj
+        while self.count != 0 and self._head_buffered():
+            obj = self.slot_obj[self.ne_slot]
+            self.slot_obj[self.ne_slot] = NULL
+            self.count -= 1
+            self._deliver(obj, out, nout)
+
+    cdef void _skip_to(self, uint64_t seq) noexcept nogil:
+        # Declare [ne, seq) lost and move the watermark to seq. Needs an empty ring.
+        cdef uint64_t k = seq - self.ne
+        cdef uint64_t j, idx
+        if k == 0:
+            return
+        self.lost_total += k
+        if k >= self.hist_bits:
+            memset(self.hist, 0, (self.hist_bits >> 6) * sizeof(uint64_t))
+        else:
+            idx = self.hist_idx
+            for j in range(k):
+                self.hist[idx >> 6] &= ~((<uint64_t>1) << (idx & 63))
+                idx += 1
+                if idx == self.hist_bits:
+                    idx = 0
+        self.ne = seq
+        self.ne_slot = seq % self.win
+        self.hist_idx = seq % self.hist_bits
+
+    cdef void _restart_at(self, uint64_t seq) noexcept nogil:
+        # Forget the history and restart the stream at seq (backward resync). Needs an empty ring.
+        self.ne = seq
+        self.exhausted = False
+        self.hist_lo = seq
+        self.ne_slot = seq % self.win
+        self.hist_idx = seq % self.hist_bits
+
+    cdef bint _timed_out(self, int64_t now) noexcept nogil:
+        return (self.timeout > 0 and now >= self.last_progress
+                and <uint64_t>now - <uint64_t>self.last_progress >= <uint64_t>self.timeout)
+
+    cdef int _old_status(self, uint64_t seq) noexcept nogil:
+        # seq is below the watermark: DUPLICATE if remembered as delivered, else LATE.
+        cdef uint64_t dist1 = self.ne - seq - 1 + <uint64_t>self.exhausted   # watermark - seq - 1
+        cdef uint64_t idx
+        if seq < self.hist_lo or dist1 >= self.hist_bits:
+            return REORDER_LATE
+        idx = seq % self.hist_bits
+        if (self.hist[idx >> 6] >> (idx & 63)) & 1:
+            return REORDER_DUPLICATE
+        return REORDER_LATE
+
+    cdef int _reject(self, uint64_t seq, PyObject* item, int status, int far, int64_t now,
+                     PyObject** out, Py_ssize_t* nout) noexcept nogil:
+        # A rejected chunk; far from the watermark it may complete a resync run.
+        if far == FAR_NONE or self.resync_n == 0:
+            return status
+        if self.run_len != 0 and self.run_last != UINT64_MAX and seq == self.run_last + 1:
+            self.run_len += 1
+        else:
+            self.run_len = 1
+        self.run_last = seq
+        if self.run_len < self.resync_n:
+            return status
+        self._flush(out, nout)
+        if far == FAR_AHEAD:
+            self._skip_to(seq)
+        else:
+            self._restart_at(seq)
+        self._deliver(item, out, nout)
+        self.resync_total += 1
+        self.run_len = 0
+        self.last_progress = now
+        return REORDER_ACCEPTED
+
+    cdef int _below(self, uint64_t seq, PyObject* item, int64_t now,
+                    PyObject** out, Py_ssize_t* nout) noexcept nogil:
+        cdef uint64_t dist1 = self.ne - seq - 1 + <uint64_t>self.exhausted
+        cdef int far = FAR_BEHIND if dist1 >= self.win else FAR_NONE
+        return self._reject(seq, item, self._old_status(seq), far, now, out, nout)
+
+    cdef int _store(self, uint64_t seq, uint64_t d, PyObject* item, int64_t now) noexcept nogil:
+        # Put seq = ne + d (1 <= d <= window, slot free) into the ring.
+        cdef uint64_t slot = self.ne_slot + d
+        if slot >= self.win:
+            slot -= self.win
+        self.slot_obj[slot] = item
+        self.ring_seq[slot] = seq
+        if self.count == 0:
+            self.last_progress = now      # the oldest hole starts blocking now
+        self.count += 1
+        self.run_len = 0
+        return REORDER_ACCEPTED
+
+    cdef int _insert(self, uint64_t seq, PyObject* item, int64_t now,
+                     PyObject** out, Py_ssize_t* nout) noexcept nogil:
+        cdef uint64_t d, slot
+        if not self.started:
+            self.started = True
+            self.last_progress = now
+        if self.exhausted or seq < self.ne:
+            return self._below(seq, item, now, out, nout)
+        d = seq - self.ne
+        if d == 0:
+            self._deliver(item, out, nout)
+            self._drain(out, nout)
+            self.run_len = 0
+            self.last_progress = now
+            return REORDER_ACCEPTED
+        if d <= self.win:
+            slot = self.ne_slot + d
+            if slot >= self.win:
+                slot -= self.win
+            if self.slot_obj[slot] != NULL and self.ring_seq[slot] == seq:
+                return REORDER_DUPLICATE
+        if self._timed_out(now):
+            self._expire(now, out, nout)
+            if self.exhausted or seq < self.ne:
+                return self._below(seq, item, now, out, nout)
+            d = seq - self.ne
+            if d == 0:
+                self._deliver(item, out, nout)
+                self._drain(out, nout)
+                self.run_len = 0
+                self.last_progress = now
+                return REORDER_ACCEPTED
+            if d > self.win:
+                self._flush(out, nout)
+                self._skip_to(seq)
+                self._deliver(item, out, nout)
+                self.resync_total += 1
+                self.run_len = 0
+                self.last_progress = now
+                return REORDER_ACCEPTED
+            return self._store(seq, d, item, now)
+        if self.count == self.win:
+            return self._reject(seq, item, REORDER_OVERFLOW, FAR_AHEAD, now, out, nout)
+        if d > self.win:
+            return self._reject(seq, item, REORDER_GAP, FAR_AHEAD, now, out, nout)
+        return self._store(seq, d, item, now)
+
+    cdef uint64_t _expire(self, int64_t now, PyObject** out, Py_ssize_t* nout) noexcept nogil:
+        cdef uint64_t lost = 0
+        if self.count == 0 or not self._timed_out(now):
+            return 0
+        while not self._head_buffered():
+            lost += 1
+            self._advance(False)
+        self.lost_total += lost
+        self._drain(out, nout)
+        self.last_progress = now
+        return lost
+
+    cdef uint64_t _flush(self, PyObject** out, Py_ssize_t* nout) noexcept nogil:
+        cdef uint64_t lost = 0
+        while self.count != 0:
+            if self._head_buffered():
+                self._drain(out, nout)
+            else:
+                lost += 1
+                self._advance(False)
+        self.lost_total += lost
+        return lost
+
+    # --- Python API ----------------------------------------------------------------------
+
+    def insert(self, seq, item, now_ns, list ready not None):
+        """Insert one chunk `item` with sequence number `seq` at time `now_ns` (any monotonic
+        nanosecond clock). Items that become deliverable are appended to `ready` in order.
+        Returns the status: ACCEPTED, DUPLICATE, LATE, GAP or OVERFLOW."""
+        cdef uint64_t s
+        cdef int64_t now
+        cdef int status
+        cdef int failed
+        cdef Py_ssize_t nout = 0
+        cdef PyObject* obj = <PyObject*>item
+        _seq_arg(seq, &s)
+        _now_arg(now_ns, &now)
+        Py_XINCREF(obj)                      # the kernel takes this reference if it keeps item
+        with self.lock:
+            status = self._insert(s, obj, now, self.scratch, &nout)
+            failed = _append_all(ready, self.scratch, nout)
+        if status != REORDER_ACCEPTED:
+            Py_XDECREF(obj)
+        if failed:
+            raise MemoryError("could not append released items to ready")
+        return status
+
+    def insert_batch(self, seqs, list items not None, now_ns, statuses, list ready not None):
+        """Insert `items[i]` with sequence number `seqs[i]` for every i, at time `now_ns`, with the
+        GIL released for the ring work. `seqs`: C-contiguous uint64 buffer (numpy.uint64 array,
+        array('Q')); `statuses`: writable uint8 buffer of the same length, receives each item's
+        status. Same results as calling insert() per item. Returns how many items were appended
+        to `ready`."""
+        cdef const uint64_t[::1] sv
+        cdef uint8_t[::1] st
+        cdef int64_t now
+        cdef Py_ssize_t n, i, nout = 0
+        cdef PyObject** staged = NULL
+        cdef PyObject** out = NULL
+        cdef const uint64_t* sp
+        cdef uint8_t* stp
+        cdef int failed = 0
+        try:
+            sv = seqs
+        except (TypeError, ValueError, BufferError) as exc:
+            raise TypeError(f"seqs must be a C-contiguous uint64 buffer (numpy.uint64 array or "
+                            f"array('Q')): {exc}") from None
+        try:
+            st = statuses
+        except (TypeError, ValueError, BufferError) as exc:
+            raise TypeError(f"statuses must be a writable C-contiguous uint8 buffer: {exc}") from None
+        n = sv.shape[0]
+        if len(items) != n:
+            raise ValueError(f"items has {len(items)} entries but seqs has {n}")
+        if st.shape[0] != n:
+            raise ValueError(f"statuses has {st.shape[0]} entries but seqs has {n}")
+        _now_arg(now_ns, &now)
+        if n == 0:
+            return 0
+        staged = <PyObject**>PyMem_RawMalloc(n * sizeof(PyObject*))
+        out = <PyObject**>PyMem_RawMalloc((n + <Py_ssize_t>self.win) * sizeof(PyObject*))
+        if staged == NULL or out == NULL:
+            PyMem_RawFree(staged)
+            PyMem_RawFree(out)
+            raise MemoryError("cannot allocate the batch arrays")
+        # One owned reference per item, taken with the GIL; the kernel moves them.
+        for i in range(n):
+            staged[i] = _list_item(<PyObject*>items, i)
+            Py_XINCREF(staged[i])
+        sp = &sv[0]
+        stp = &st[0]
+        with nogil:
+            with self.lock:
+                for i in range(n):
+                    stp[i] = <uint8_t>self._insert(sp[i], staged[i], now, out, &nout)
+                    if stp[i] == REORDER_ACCEPTED:
+                        staged[i] = NULL     # the ring or `out` owns it now
+        failed = _append_all(ready, out, nout)
+        for i in range(n):
+            Py_XDECREF(staged[i])            # rejected items
+        PyMem_RawFree(staged)
+        PyMem_RawFree(out)
+        if failed:
+            raise MemoryError("could not append released items to ready")
+        return nout
+
+    def expire(self, now_ns, list ready not None):
+        """If something is buffered and nothing was delivered for `timeout_ns`, declare the
+        holes before the lowest buffered chunk lost and release its consecutive run to `ready`.
+        Returns the number of sequence numbers declared lost."""
+        cdef int64_t now
+        cdef uint64_t lost
+        cdef int failed
+        cdef Py_ssize_t nout = 0
+        _now_arg(now_ns, &now)
+        with self.lock:
+            lost = self._expire(now, self.scratch, &nout)
+            failed = _append_all(ready, self.scratch, nout)
+        if failed:
+            raise MemoryError("could not append released items to ready")
+        return lost
+
+    def flush(self, list ready not None):
+        """Release everything buffered to `ready` in order, declaring every hole lost (the
+        watermark ends one past the highest buffered seq). Returns the number declared lost."""
+        cdef uint64_t lost
+        cdef int failed
+        cdef Py_ssize_t nout = 0
+        with self.lock:
+            lost = self._flush(self.scratch, &nout)
+            failed = _append_all(ready, self.scratch, nout)
+        if failed:
+            raise MemoryError("could not append released items to ready")
+        return lost
+
+    cdef Py_ssize_t _snapshot(self, uint64_t* seqs, PyObject** objs) noexcept:
+        # Copy the buffered seqs (and new references to their items) in order; lock held.
+        cdef uint64_t slot = self.ne_slot
+        cdef Py_ssize_t k = 0
+        while <uint64_t>k < self.count:
+            slot += 1
+            if slot == self.win:
+                slot = 0
+            if self.slot_obj[slot] != NULL:
+                seqs[k] = self.ring_seq[slot]
+                if objs != NULL:
+                    objs[k] = self.slot_obj[slot]
+                    Py_XINCREF(objs[k])
+                k += 1
+        return k
+
+    def buffered_sequences(self):
+        """The buffered sequence numbers, ascending."""
+        cdef uint64_t* seqs = <uint64_t*>PyMem_RawMalloc(self.win * sizeof(uint64_t))
+        cdef Py_ssize_t k, i
+        if seqs == NULL:
+            raise MemoryError()
+        with self.lock:
+            k = self._snapshot(seqs, NULL)
+        try:
+            return [seqs[i] for i in range(k)]
+        finally:
+            PyMem_RawFree(seqs)
+
+    def buffered_items(self):
+        """The buffered items, in sequence order (they stay buffered)."""
+        cdef uint64_t* seqs = <uint64_t*>PyMem_RawMalloc(self.win * sizeof(uint64_t))
+        cdef PyObject** objs = <PyObject**>PyMem_RawMalloc(self.win * sizeof(PyObject*))
+        cdef Py_ssize_t k = 0, i
+        cdef list result = []
+        if seqs == NULL or objs == NULL:
+            PyMem_RawFree(seqs)
+            PyMem_RawFree(objs)
+            raise MemoryError()
+        with self.lock:
+            k = self._snapshot(seqs, objs)
+        _append_all(result, objs, k)
+        PyMem_RawFree(seqs)
+        PyMem_RawFree(objs)
+        if len(result) != k:
+            raise MemoryError()
+        return result
+
+    # --- counters ------------------------------------------------------------------------
+
+    @property
+    def next_expected(self):
+        """The delivered watermark: every seq below it was delivered or declared lost
+        (2**64 once 2**64-1 was delivered)."""
+        cdef uint64_t ne
+        cdef bint exhausted
+        with self.lock:
+            ne = self.ne
+            exhausted = self.exhausted
+        return (<object>ne) + 1 if exhausted else ne
+
+    @property
+    def buffered(self):
+        """Number of chunks waiting in the ring."""
+        with self.lock:
+            return self.count
+
+    @property
+    def window(self):
+        """Ring size: chunks up to `window` ahead of the watermark are buffered."""
+        return self.win
+
+    @property
+    def lost(self):
+        """Sequence numbers declared lost, ever (holes skipped by expiry, flush or resync)."""
+        with self.lock:
+            return self.lost_total
+
+    @property
+    def delivered(self):
+        """Items released in order, ever."""
+        with self.lock:
+            return self.delivered_total
+
+    @property
+    def resyncs(self):
+        """Times the stream jumped to a new position (by agreement or after a timeout)."""
+        with self.lock:
+            return self.resync_total
+
+    @property
+    def last_progress_ns(self):
+        """When the watermark last advanced (or the first insert, or a chunk was buffered into
+        an empty ring); the timeout counts from here."""
+        with self.lock:
+            return self.last_progress
+
+    @property
+    def timeout_ns(self):
+        """Time without progress after which holes are declared lost (0: never)."""
+        return self.timeout
+
+    @property
+    def resync_after(self):
+        """Consecutive far-off rejected chunks that move the stream (0: never)."""
+        return self.resync_n
+
+    @property
+    def history(self):
+        """How many sequence numbers below the watermark are remembered (multiple of 64)."""
+        return self.hist_bits
+
+    def __repr__(self):
+        return (f"ReorderBuffer(window={self.win}, next_expected={self.next_expected}, "
+                f"buffered={self.buffered}, lost={self.lost}, resyncs={self.resyncs})")

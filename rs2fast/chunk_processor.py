@@ -1,0 +1,494 @@
+"""ChunkProcessor: validate, de-duplicate and reorder chunks per stream, delivering the real chunks.
+
+Rules (where RS2 was wrong, we are right): sequence 0 is an ordinary number; duplicates (buffered or
+already delivered) and late chunks (below the delivered watermark) are dropped and counted, never
+inserted; a chunk beyond the reorder window is rejected with SequenceGap, but a stream never gets stuck:
+after `sequence_timeout` without progress, or `resync_after` consecutive chunks that agree on a new
+position, the missing range is declared lost (counted in `chunks_lost`) and delivery resumes. Memory is
+bounded in buffered chunks, bytes and streams. Every rejected chunk is counted and announced as a
+ChunkDropped event; everything accepted is delivered, in order, by the time the stream is flushed.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, fields, replace
+from datetime import timedelta
+from typing import AsyncIterable, Callable, Iterable, List, Optional, Union
+
+from rs2fast import _chunk, _reorder
+from rs2fast._chunk import MediaChunk
+from rs2fast._notify import EventEmitter
+from rs2fast._pool import WorkerPool
+from rs2fast.errors import (BufferOverflow, ChecksumMismatch, ChunkProcessingError, DuplicateChunk,
+                            LateChunk, SequenceGap, ValidationFailed)
+from rs2fast.events import ChunkDropped
+
+@dataclass(frozen=True)
+class ChunkProcessorConfig:
+    """Processor settings: the seed's six fields and defaults, plus memory bounds and resync rules.
+
+    `max_buffer_size` bounds the chunks held for reordering over all streams (RS2 used it only for an
+    output channel), `max_buffered_bytes` their bytes, `max_streams` the streams tracked at once (the
+    least recently active idle stream is forgotten first). A batch goes to the worker threads only
+    when it carries at least `parallel_min_bytes` of checksum work per worker; below that, handing
+    slices to threads costs more than it saves.
+    """
+
+    max_buffer_size: int = 1024
+    sequence_timeout: timedelta = timedelta(seconds=5)
+    enable_reordering: bool = True
+    max_reorder_window: int = 32
+    enable_validation: bool = True
+    parallel_processing: int = 4
+    max_buffered_bytes: int = 256 * 1024 * 1024
+    max_streams: int = 10_000
+    resync_after: int = 4
+    verify_checksums: bool = True
+    audio_size_limit: int = 65_536
+    video_size_limit: int = 1_048_576
+    other_size_limit: Optional[int] = None
+    batch_size: int = 64
+    parallel_min_bytes: int = 256 * 1024
+
+    def __post_init__(self) -> None:
+        timeout = self.sequence_timeout
+        if isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
+            object.__setattr__(self, "sequence_timeout", timedelta(seconds=timeout))
+        elif not isinstance(timeout, timedelta):
+            raise TypeError(f"sequence_timeout must be a timedelta or seconds, not {type(timeout).__name__}")
+        if self.sequence_timeout < timedelta(0):
+            raise ValueError("sequence_timeout must not be negative")
+        for name in ("max_buffer_size", "max_reorder_window", "parallel_processing",
+                     "max_buffered_bytes", "max_streams", "audio_size_limit", "video_size_limit",
+                     "batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+            if value < 1:
+                raise ValueError(f"{name} must be at least 1, got {value}")
+        if self.max_reorder_window > 1 << 20:
+            raise ValueError(f"max_reorder_window must be at most {1 << 20}")
+        if self.resync_after < 2:
+            raise ValueError(f"resync_after must be at least 2, got {self.resync_after}")
+        if self.parallel_min_bytes < 0:
+            raise ValueError("parallel_min_bytes must not be negative")
+        if self.other_size_limit is not None and self.other_size_limit < 1:
+            raise ValueError("other_size_limit must be None or at least 1")
+
+
+@dataclass
+class ChunkProcessorStats:
+    """Processor counters: RS2's seven fields plus the drop reasons and losses.
+
+    chunks_processed counts accepted chunks; chunks_dropped counts every rejected chunk
+    (duplicates + late_chunks + validation_failures + buffer_overflows + sequence_gaps);
+    chunks_lost counts sequence numbers declared missing from the delivered output.
+    """
+
+    chunks_processed: int = 0
+    chunks_reordered: int = 0
+    chunks_dropped: int = 0
+    sequence_gaps: int = 0
+    validation_failures: int = 0
+    average_processing_time_ms: float = 0.0
+    buffer_utilization: float = 0.0
+    duplicates: int = 0
+    late_chunks: int = 0
+    buffer_overflows: int = 0
+    chunks_lost: int = 0
+    chunks_received: int = 0
+    chunks_delivered: int = 0
+    streams: int = 0
+    streams_evicted: int = 0
+
+
+@dataclass
+class StreamCounters:
+    """Per-stream accounting: received = delivered + buffered + duplicates + late + invalid +
+    overflowed + gap_rejected, always."""
+
+    received: int = 0
+    delivered: int = 0
+    buffered: int = 0
+    duplicates: int = 0
+    late: int = 0
+    invalid: int = 0
+    overflowed: int = 0
+    gap_rejected: int = 0
+    lost: int = 0
+
+
+class _Stream:
+    __slots__ = ("reorder", "counters", "lost_seen", "buffered_bytes")
+
+    def __init__(self, reorder) -> None:
+        self.reorder = reorder
+        self.counters = StreamCounters()
+        self.lost_seen = 0
+        self.buffered_bytes = 0
+
+
+_STATUS_FIELD = {
+    _reorder.DUPLICATE: ("duplicates", "duplicates"),
+    _reorder.LATE: ("late", "late_chunks"),
+    _reorder.GAP: ("gap_rejected", "sequence_gaps"),
+    _reorder.OVERFLOW: ("overflowed", "buffer_overflows"),
+}
+
+
+class ChunkProcessor:
+    """Validates and reorders chunks per stream and returns the real chunks, in order.
+
+    Thread-safe: several producers may call it at once. `on_event` receives a ChunkDropped event for
+    every rejected chunk (user_id 0; the streaming service fills in the stream's user). `clock` gives
+    monotonic nanoseconds for the sequence timeout (replaceable in tests).
+    """
+
+    def __init__(self, config: Optional[ChunkProcessorConfig] = None, *,
+                 on_event: Optional[Callable[[object], None]] = None,
+                 clock: Callable[[], int] = time.monotonic_ns) -> None:
+        self._config = config if config is not None else ChunkProcessorConfig()
+        if not isinstance(self._config, ChunkProcessorConfig):
+            raise TypeError(f"config must be a ChunkProcessorConfig, not {type(config).__name__}")
+        self._timeout_ns = self._config.sequence_timeout // timedelta(microseconds=1) * 1000
+        self._streams: "OrderedDict[str, _Stream]" = OrderedDict()
+        self._stats = ChunkProcessorStats()
+        self._busy_ns = 0
+        self._buffered = 0
+        self._buffered_bytes = 0
+        self._lock = threading.RLock()
+        self._events = EventEmitter(on_event)
+        self._pool = WorkerPool(self._config.parallel_processing)
+        self._clock = clock
+
+    @property
+    def config(self) -> ChunkProcessorConfig:
+        """The processor's settings."""
+        return self._config
+
+    # --- the seed's public steps -----------------------------------------------------------------
+
+    def validate_chunk(self, chunk: MediaChunk) -> None:
+        """Check RS2's rules (stream id, data, size cap for the type, checksum); raise
+        ValidationFailed / ChecksumMismatch naming the rule. Does not count anything."""
+        _require_chunk(chunk)
+        code = self._validation_codes([chunk])[0]
+        if code:
+            raise self._validation_error(chunk, code)
+
+    def handle_reordering(self, chunk: MediaChunk) -> List[MediaChunk]:
+        """Pass one (already validated) chunk through its stream's reorder buffer; return the chunks
+        now ready, in order, or raise DuplicateChunk / LateChunk / SequenceGap / BufferOverflow."""
+        _require_chunk(chunk)
+        started = time.perf_counter_ns()
+        with self._lock:
+            try:
+                return self._reorder_one(chunk, self._clock())
+            finally:
+                self._busy_ns += time.perf_counter_ns() - started
+
+    def process_single_chunk(self, chunk: MediaChunk) -> List[MediaChunk]:
+        """Validate and reorder one chunk; return the chunks now ready (in order). A rejected chunk
+        raises its typed error (and is counted and announced)."""
+        _require_chunk(chunk)
+        started = time.perf_counter_ns()
+        code = self._validation_codes([chunk])[0] if self._config.enable_validation else 0
+        with self._lock:
+            try:
+                if code:
+                    raise self._reject_invalid(chunk, code)
+                return self._reorder_one(chunk, self._clock())
+            finally:
+                self._busy_ns += time.perf_counter_ns() - started
+
+    def process_batch(self, chunks: Iterable[MediaChunk], *, return_exceptions: bool = False) -> list:
+        """Process many chunks at once (validation on the worker pool); return the ready chunks in
+        order. Rejected chunks are counted and announced; with `return_exceptions=True` their errors
+        also appear in the output at the point where the chunk was handled."""
+        chunks = chunks if isinstance(chunks, list) else list(chunks)
+        for chunk in chunks:
+            _require_chunk(chunk)
+        started = time.perf_counter_ns()
+        codes = (self._validation_codes(chunks) if self._config.enable_validation
+                 else bytes(len(chunks)))
+        out: list = []
+        with self._lock:
+            now_ns = self._clock()
+            for chunk, code in zip(chunks, codes):
+                try:
+                    if code:
+                        raise self._reject_invalid(chunk, code)
+                    out.extend(self._reorder_one(chunk, now_ns))
+                except ChunkProcessingError as error:
+                    if return_exceptions:
+                        out.append(error)
+            self._busy_ns += time.perf_counter_ns() - started
+        return out
+
+    def process_chunk_stream(self, chunks: Union[Iterable[MediaChunk], AsyncIterable[MediaChunk]], *,
+                             return_exceptions: bool = False):
+        """Process a stream of chunks and yield the ready chunks in per-stream order, flushing what
+        is buffered when the input ends. An async iterable gives an async iterator (the work runs in
+        a thread, in batches). With `return_exceptions=True` rejected chunks come out as exception
+        objects in place; otherwise they are counted, announced and skipped."""
+        if hasattr(chunks, "__aiter__"):
+            return self._aprocess(chunks, return_exceptions)
+        return self._process(iter(chunks), return_exceptions)
+
+    def _process(self, chunks, return_exceptions):
+        batch_size = self._config.batch_size if self._config.parallel_processing > 1 else 1
+        batch = []
+        for chunk in chunks:
+            batch.append(chunk)
+            if len(batch) >= batch_size:
+                yield from self.process_batch(batch, return_exceptions=return_exceptions)
+                batch = []
+                yield from self.expire_stale()
+        if batch:
+            yield from self.process_batch(batch, return_exceptions=return_exceptions)
+        yield from self.flush()
+
+    async def _aprocess(self, chunks, return_exceptions):
+        import asyncio
+
+        batch_size = max(self._config.batch_size, 1)
+        batch = []
+
+        async def run(items):
+            return await asyncio.to_thread(self.process_batch, items, return_exceptions=return_exceptions)
+
+        async for chunk in chunks:
+            batch.append(chunk)
+            if len(batch) >= batch_size:
+                for item in await run(batch):
+                    yield item
+                batch = []
+        if batch:
+            for item in await run(batch):
+                yield item
+        for item in self.flush():
+            yield item
+
+    def flush(self, stream_id: Optional[str] = None) -> List[MediaChunk]:
+        """Deliver everything buffered (for one stream, or all), declaring the holes lost."""
+        with self._lock:
+            names = [stream_id] if stream_id is not None else list(self._streams)
+            ready: list = []
+            for name in names:
+                stream = self._streams.get(name)
+                if stream is not None and stream.reorder.buffered:
+                    part: list = []
+                    stream.reorder.flush(part)
+                    self._after_release(stream, part)
+                    ready.extend(part)
+            return ready
+
+    def expire_stale(self, now_ns: Optional[int] = None) -> List[MediaChunk]:
+        """Release chunks of streams that made no progress for `sequence_timeout` (holes declared
+        lost). Called by process_chunk_stream; call it yourself when you drive process_single_chunk."""
+        if not self._timeout_ns:
+            return []
+        now_ns = self._clock() if now_ns is None else now_ns
+        ready: list = []
+        with self._lock:
+            if not self._buffered:
+                return ready
+            for stream in self._streams.values():
+                reorder = stream.reorder
+                if reorder.buffered and now_ns - reorder.last_progress_ns >= self._timeout_ns:
+                    part: list = []
+                    reorder.expire(now_ns, part)
+                    self._after_release(stream, part)
+                    ready.extend(part)
+        return ready
+
+    # --- statistics ------------------------------------------------------------------------------
+
+    def get_stats(self) -> ChunkProcessorStats:
+        """A snapshot of the counters; buffer_utilization = buffered chunks / max_buffer_size."""
+        with self._lock:
+            stats = replace(self._stats)
+            received = stats.chunks_received
+            stats.average_processing_time_ms = self._busy_ns / received / 1e6 if received else 0.0
+            stats.buffer_utilization = self._buffered / self._config.max_buffer_size
+            stats.streams = len(self._streams)
+            return stats
+
+    def get_stream_stats(self, stream_id: str) -> StreamCounters:
+        """Per-stream accounting (KeyError for a stream the processor does not track)."""
+        with self._lock:
+            stream = self._streams[stream_id]
+            counters = replace(stream.counters)
+            counters.buffered = stream.reorder.buffered
+            counters.lost = stream.reorder.lost
+            return counters
+
+    def stream_ids(self) -> List[str]:
+        """The streams currently tracked."""
+        with self._lock:
+            return list(self._streams)
+
+    def monitoring_stream(self, interval: float = 1.0):
+        """Stats snapshots: the first at once, then every `interval` seconds, forever (RS2's
+        create_monitoring_stream)."""
+        while True:
+            yield self.get_stats()
+            time.sleep(interval)
+
+    def close(self) -> None:
+        """Stop the worker threads (the processor stays usable; they restart on demand)."""
+        self._pool.shutdown()
+
+    # --- internals -------------------------------------------------------------------------------
+
+    def _validation_codes(self, chunks: list) -> bytes:
+        config = self._config
+
+        def kernel(part):
+            return _chunk.validate_batch(part, config.audio_size_limit, config.video_size_limit,
+                                         config.other_size_limit, config.verify_checksums)
+
+        parallel = (self._pool.workers > 1 and config.verify_checksums and
+                    sum(len(c) for c in chunks) >= config.parallel_min_bytes * self._pool.workers)
+        try:
+            return bytes(self._pool.map_slices(kernel, chunks)) if parallel else kernel(chunks)
+        except Exception as error:
+            for chunk in chunks:  # name the chunk that made the kernel fail
+                try:
+                    kernel([chunk])
+                except Exception as culprit:
+                    raise ChunkProcessingError(
+                        f"validation failed unexpectedly: {culprit!r}", stream_id=chunk.stream_id,
+                        sequence_number=chunk.sequence_number) from culprit
+            raise ChunkProcessingError(f"validation failed unexpectedly: {error!r}") from error
+
+    def _validation_error(self, chunk, code) -> ValidationFailed:
+        message = _chunk.validation_message(code, chunk.chunk_type)
+        where = {"stream_id": chunk.stream_id, "sequence_number": chunk.sequence_number}
+        if code in (_chunk.VALIDATION_MALFORMED_CHECKSUM, _chunk.VALIDATION_CHECKSUM_MISMATCH):
+            return ChecksumMismatch(message, **where)
+        return ValidationFailed(message, **where)
+
+    def _reject_invalid(self, chunk, code) -> ValidationFailed:
+        # Called with the lock held.
+        error = self._validation_error(chunk, code)
+        self._stats.chunks_received += 1
+        self._stats.validation_failures += 1
+        self._stats.chunks_dropped += 1
+        stream = self._streams.get(chunk.stream_id)
+        if stream is not None:
+            stream.counters.received += 1
+            stream.counters.invalid += 1
+        self._drop_event(chunk, f"validation failed: {error.reason}")
+        return error
+
+    def _reorder_one(self, chunk: MediaChunk, now_ns: int) -> List[MediaChunk]:
+        # Called with the lock held. Returns the ready chunks or raises the rejection.
+        stats = self._stats
+        stats.chunks_received += 1
+        if not self._config.enable_reordering:
+            stats.chunks_processed += 1
+            stats.chunks_delivered += 1
+            return [chunk]
+        stream = self._stream(chunk.stream_id)
+        if stream is None:
+            stats.buffer_overflows += 1
+            stats.chunks_dropped += 1
+            self._drop_event(chunk, "buffer overflow (too many streams)")
+            raise BufferOverflow(f"{self._config.max_streams} streams are tracked and all hold "
+                                 "buffered chunks", stream_id=chunk.stream_id,
+                                 sequence_number=chunk.sequence_number)
+        stream.counters.received += 1
+        reorder = stream.reorder
+        size = len(chunk)
+        seq = chunk.sequence_number
+        if seq > reorder.next_expected and self._under_pressure(size):
+            self._reject(stream, chunk, _reorder.OVERFLOW, reorder,
+                         "the processor's buffered chunks or bytes are at their bound")
+        ready: list = []
+        status = reorder.insert(seq, chunk, now_ns, ready)
+        if status != _reorder.ACCEPTED:
+            return self._reject(stream, chunk, status, reorder)
+        stats.chunks_processed += 1
+        self._buffered += 1
+        self._buffered_bytes += size
+        stream.buffered_bytes += size
+        if len(ready) > 1:
+            stats.chunks_reordered += len(ready) - 1
+        self._after_release(stream, ready)
+        self._streams.move_to_end(chunk.stream_id)
+        return ready
+
+    def _after_release(self, stream: _Stream, ready: list) -> None:
+        released_bytes = sum(len(c) for c in ready)
+        self._buffered -= len(ready)
+        self._buffered_bytes -= released_bytes
+        stream.buffered_bytes -= released_bytes
+        stream.counters.delivered += len(ready)
+        self._stats.chunks_delivered += len(ready)
+        lost = stream.reorder.lost
+        self._stats.chunks_lost += lost - stream.lost_seen
+        stream.lost_seen = lost
+
+    def _reject(self, stream, chunk, status, reorder, detail=""):
+        counter, stat = _STATUS_FIELD[status]
+        setattr(stream.counters, counter, getattr(stream.counters, counter) + 1)
+        setattr(self._stats, stat, getattr(self._stats, stat) + 1)
+        self._stats.chunks_dropped += 1
+        where = {"stream_id": chunk.stream_id}
+        seq = chunk.sequence_number
+        if status == _reorder.DUPLICATE:
+            error = DuplicateChunk(seq, **where)
+            reason = "duplicate"
+        elif status == _reorder.LATE:
+            error = LateChunk(seq, reorder.next_expected, **where)
+            reason = "late (below the delivered watermark)"
+        elif status == _reorder.GAP:
+            error = SequenceGap(reorder.next_expected, seq, **where)
+            reason = f"sequence gap (expected {reorder.next_expected})"
+        else:
+            error = BufferOverflow(detail, sequence_number=seq, **where)
+            reason = "buffer overflow"
+        lost = reorder.lost
+        self._stats.chunks_lost += lost - stream.lost_seen
+        stream.lost_seen = lost
+        self._drop_event(chunk, reason)
+        raise error
+
+    def _under_pressure(self, size: int) -> bool:
+        return (self._buffered >= self._config.max_buffer_size
+                or self._buffered_bytes + size > self._config.max_buffered_bytes)
+
+    def _stream(self, stream_id: str) -> Optional[_Stream]:
+        """The stream's state, created on first sight; None when the stream bound is reached and
+        no tracked stream is idle (nothing buffered) so that it could be forgotten."""
+        stream = self._streams.get(stream_id)
+        if stream is None:
+            if len(self._streams) >= self._config.max_streams and not self._forget_idle_stream():
+                return None
+            config = self._config
+            stream = _Stream(_reorder.ReorderBuffer(config.max_reorder_window, timeout_ns=self._timeout_ns,
+                                                    resync_after=config.resync_after))
+            self._streams[stream_id] = stream
+        return stream
+
+    def _forget_idle_stream(self) -> bool:
+        # Least recently active first; a forgotten stream that comes back starts again at 0
+        # (and resyncs by agreement), so only streams with nothing buffered are forgotten.
+        for name, stream in self._streams.items():
+            if not stream.reorder.buffered:
+                del self._streams[name]
+                self._stats.streams_evicted += 1
+                return True
+        return False
+
+    def _drop_event(self, chunk, reason: str) -> None:
+        self._events.emit(ChunkDropped(stream_id=chunk.stream_id, user_id=0,
+                                       sequence_number=chunk.sequence_number, reason=reason))
+
+
+def _require_chunk(chunk) -> None:
+    if not isinstance(chunk, MediaChunk):
+        raise TypeError(f"expected a MediaChunk, got {type(chunk).__name__}")

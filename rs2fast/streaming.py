@@ -1,0 +1,805 @@
+"""MediaStreamingService: file and live streams through the processor to their consumers.
+
+Each started stream has one producer (a thread; an asyncio task for async live sources) that reads,
+chunks (zero-copy views), checksums and validates, then hands chunks to the stream's own bounded
+channel, and a copy to the shared priority queue behind `get_chunk_stream()` only while that shared
+stream has a consumer, so nothing stalls because nobody reads it (RS2's file streams did). A producer
+stops when its stream is exhausted, when the service shuts down, or when nobody consumes it any more
+(the stream object was closed or dropped and no shared consumer is attached).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+import time
+import weakref
+from collections import deque
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterator, List, Optional, Union
+
+from rs2fast._chunk import MediaChunk, gop_chunk_type, split_buffer
+from rs2fast._notify import EventEmitter
+from rs2fast.chunk_processor import ChunkProcessor, ChunkProcessorConfig
+from rs2fast.codec import CodecFactory, MediaCodec
+from rs2fast.errors import QueueClosed, QueueEmpty, QueueFull, StreamTruncated
+from rs2fast.events import (BufferUnderrun, ChunkDropped, MediaStreamEvent, QualityChanged,
+                            StreamStarted, StreamStopped)
+from rs2fast.priority_queue import MediaPriorityQueue, OverflowPolicy
+from rs2fast.types import ChunkType, MediaPriority, MediaStream, MediaType, QualityLevel, StreamMetrics
+
+log = logging.getLogger("rs2fast")
+
+_POLL = 0.05            # seconds between checks for stop / consumer changes while a producer waits
+_READ_WINDOW = 4 << 20  # bytes read from a file at once (chunks are views into the window)
+_EVENT_BUFFER = 10_000  # events kept for a slow `events()` reader before the oldest are discarded
+
+
+def determine_chunk_type(sequence_number: int) -> ChunkType:
+    """RS2's GOP rule for file and live video: every 30th chunk an I-frame, every 3rd a B-frame."""
+    return gop_chunk_type(sequence_number)
+
+
+def determine_priority(sequence_number: int) -> MediaPriority:
+    """The default priority of `determine_chunk_type(sequence_number)`."""
+    return gop_chunk_type(sequence_number).default_priority
+
+
+class _Stop(Exception):
+    """Raised inside a producer when it has to stop (shutdown, or nobody consumes the stream)."""
+
+
+class _Channel:
+    """A stream's own bounded FIFO. Files wait for room (nothing is lost); live streams evict the
+    worst queued chunk when the newcomer outranks it, else drop the newcomer."""
+
+    def __init__(self, capacity: int, live: bool) -> None:
+        self.capacity = capacity
+        self.live = live
+        self.items: deque = deque()
+        self.cond = threading.Condition()
+        self.closed = False
+        self.error: Optional[BaseException] = None
+
+    def put(self, chunk: MediaChunk, keep_going: Callable[[], bool]) -> Optional[MediaChunk]:
+        """Queue `chunk`; return the chunk dropped to make room (live only), else None."""
+        with self.cond:
+            if len(self.items) >= self.capacity:
+                if self.live:
+                    worst = min(self.items, key=_rank)
+                    if _rank(chunk) <= _rank(worst):
+                        return chunk
+                    self.items.remove(worst)
+                    self.items.append(chunk)
+                    self.cond.notify()
+                    return worst
+                while len(self.items) >= self.capacity:
+                    if self.closed or not keep_going():
+                        raise _Stop()
+                    self.cond.wait(_POLL)
+            self.items.append(chunk)
+            self.cond.notify()
+            return None
+
+    def take(self, max_items: int, timeout: Optional[float]) -> Optional[list]:
+        """Up to `max_items` chunks; [] on timeout; None when closed and drained."""
+        with self.cond:
+            if not self.items and not self.closed:
+                self.cond.wait(timeout)
+            if not self.items:
+                return None if self.closed else []
+            count = min(max_items, len(self.items))
+            batch = [self.items.popleft() for _ in range(count)]
+            self.cond.notify_all()
+            return batch
+
+    def fill(self) -> float:
+        """Fraction of the capacity in use."""
+        return len(self.items) / self.capacity
+
+    def close(self, error: Optional[BaseException] = None) -> None:
+        """No more chunks; consumers drain, then get `error` (if any) or the end."""
+        with self.cond:
+            if error is not None and self.error is None:
+                self.error = error
+            self.closed = True
+            self.cond.notify_all()
+
+
+def _rank(chunk: MediaChunk):
+    return (int(chunk.priority), -chunk.sequence_number)
+
+
+@dataclass
+class _Counters:
+    bytes_processed: int = 0
+    chunks_processed: int = 0
+    dropped_chunks: int = 0
+    last_updated: Optional[datetime] = None
+
+
+class _ActiveStream:
+    """Everything the service keeps about one running stream."""
+
+    def __init__(self, service: "MediaStreamingService", stream: MediaStream, live: bool) -> None:
+        self.service = service
+        self.stream = stream
+        self.live = live
+        self.channel = _Channel(service.buffer_capacity, live)
+        self.stop = threading.Event()
+        self.attached = True          # the user's stream object is alive and open
+        self.counters = _Counters()
+        self.started = time.monotonic()
+        self.quality = stream.quality
+        self.pressure = 0
+        self.relief = 0
+        self.finished = False
+
+    def keep_going(self) -> bool:
+        """Whether somebody still wants this stream's chunks."""
+        return not self.stop.is_set() and (self.attached or self.service._shared_consumers > 0)
+
+
+class ChunkStream:
+    """The chunks of one stream: an iterator, an async iterator and a (async) context manager.
+
+    Closing it (or dropping the last reference) tells the producer that this consumer is gone.
+    A file that shrinks while it is read ends the iteration with StreamTruncated.
+    """
+
+    def __init__(self, active: _ActiveStream, batch: int) -> None:
+        self._active = active
+        self._batch = batch
+        self._ready: deque = deque()
+        self._finalizer = weakref.finalize(self, _detach, active)
+
+    @property
+    def stream(self) -> MediaStream:
+        """The MediaStream this chunk stream belongs to."""
+        return self._active.stream
+
+    @property
+    def stream_id(self) -> str:
+        """The stream's id."""
+        return self._active.stream.id
+
+    @property
+    def quality(self) -> QualityLevel:
+        """Current quality (live streams of an adaptive service step it with pressure)."""
+        return self._active.quality
+
+    def close(self) -> None:
+        """Stop consuming; the producer stops too unless the shared stream still reads it."""
+        self._finalizer()
+
+    def __iter__(self) -> "ChunkStream":
+        return self
+
+    def __next__(self) -> MediaChunk:
+        while not self._ready:
+            batch = self._take(blocking=True)
+            if batch is None:
+                raise StopIteration
+            self._ready.extend(batch)
+        return self._ready.popleft()
+
+    def __aiter__(self) -> "ChunkStream":
+        return self
+
+    async def __anext__(self) -> MediaChunk:
+        while not self._ready:
+            batch = self._take(blocking=False)
+            if batch == []:
+                batch = await asyncio.to_thread(self._take, True)
+            if batch is None:
+                raise StopAsyncIteration
+            self._ready.extend(batch)
+        return self._ready.popleft()
+
+    def _take(self, blocking: bool) -> Optional[list]:
+        channel = self._active.channel
+        batch = channel.take(self._batch, 0)
+        if batch == [] and blocking:
+            if not channel.closed:
+                self._active.service._underrun(self._active)
+            while batch == []:
+                batch = channel.take(self._batch, _POLL)
+        if batch is None and channel.error is not None:
+            error, channel.error = channel.error, None
+            raise error
+        return batch
+
+    def __enter__(self) -> "ChunkStream":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    async def __aenter__(self) -> "ChunkStream":
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self.close()
+
+
+def _detach(active: _ActiveStream) -> None:
+    active.attached = False
+    active.channel.close()
+    with active.channel.cond:
+        active.channel.items.clear()
+
+
+class SharedChunkStream:
+    """`get_chunk_stream()`: chunks of every active stream in priority order (sync and async).
+
+    While one is open the producers copy their chunks into the shared queue; close it (or drop it)
+    when done so that they stop.
+    """
+
+    def __init__(self, service: "MediaStreamingService") -> None:
+        self._queue = service._queue
+        self._finalizer = weakref.finalize(self, service._release_shared)
+        service._attach_shared()
+
+    def close(self) -> None:
+        """Stop consuming the shared stream."""
+        self._finalizer()
+
+    def __iter__(self) -> Iterator[MediaChunk]:
+        while self._finalizer.alive:
+            try:
+                yield self._queue.get(timeout=_POLL)
+            except QueueEmpty:
+                continue
+            except QueueClosed:
+                return
+
+    async def __aiter__(self):
+        while self._finalizer.alive:
+            try:
+                yield await self._queue.aget(timeout=_POLL)
+            except QueueEmpty:
+                continue
+            except QueueClosed:
+                return
+
+    def __enter__(self) -> "SharedChunkStream":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class _EventFeed:
+    """A bounded buffer of events for one `events()` reader (sync and async)."""
+
+    def __init__(self, service: "MediaStreamingService") -> None:
+        self._service = service
+        self._items: deque = deque(maxlen=_EVENT_BUFFER)
+        self._cond = threading.Condition()
+        self.closed = False
+
+    def push(self, event: MediaStreamEvent) -> None:
+        with self._cond:
+            self._items.append(event)
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        """Stop receiving events; iteration ends once the buffer is drained."""
+        with self._cond:
+            self.closed = True
+            self._cond.notify_all()
+        self._service._feeds.discard(self)
+
+    def _next(self, timeout: Optional[float]):
+        with self._cond:
+            if not self._items and not self.closed:
+                self._cond.wait(timeout)
+            if self._items:
+                return self._items.popleft()
+            return None if self.closed else _NOTHING
+
+    def __iter__(self):
+        while True:
+            event = self._next(_POLL)
+            if event is None:
+                return
+            if event is not _NOTHING:
+                yield event
+
+    async def __aiter__(self):
+        while True:
+            event = self._next(0)
+            if event is _NOTHING:
+                event = await asyncio.to_thread(self._next, _POLL)
+            if event is None:
+                return
+            if event is not _NOTHING:
+                yield event
+
+
+_NOTHING = object()
+
+
+class MetricsStream:
+    """Metrics snapshots: the first at once, then every `interval` seconds (sync and async)."""
+
+    def __init__(self, service: "MediaStreamingService", interval: float, stream_id: Optional[str]):
+        if interval <= 0:
+            raise ValueError(f"interval must be positive, got {interval}")
+        self._service = service
+        self._interval = interval
+        self._stream_id = stream_id
+
+    def __iter__(self) -> Iterator[StreamMetrics]:
+        while True:
+            yield self._service.get_metrics(self._stream_id)
+            if self._service._closed.wait(self._interval):
+                return
+
+    async def __aiter__(self):
+        while True:
+            yield self._service.get_metrics(self._stream_id)
+            if self._service._closed.is_set():
+                return
+            await asyncio.sleep(self._interval)
+
+
+class MediaStreamingService:
+    """Streams files and live sources as chunks; RS2's MediaStreamingService, without its stalls.
+
+    `buffer_capacity` bounds the shared priority queue and each stream's own channel. `overflow` is
+    the shared queue's policy ("block": producers wait for the shared consumer; "drop_lowest":
+    B-frames and thumbnails go first). `batch` is how many chunks are read, checked and handed over
+    at once. `adaptive` lets live streams step their quality down under sustained pressure (and back
+    up), announced as QualityChanged.
+    """
+
+    def __init__(self, buffer_capacity: int = 1024, *, codec: Optional[MediaCodec] = None,
+                 processor_config: Optional[ChunkProcessorConfig] = None,
+                 overflow: Union[str, OverflowPolicy] = "block", batch: int = 64,
+                 adaptive: bool = False) -> None:
+        if isinstance(buffer_capacity, bool) or not isinstance(buffer_capacity, int):
+            raise TypeError(f"buffer_capacity must be an int, not {type(buffer_capacity).__name__}")
+        if buffer_capacity < 1:
+            raise ValueError(f"buffer_capacity must be at least 1, got {buffer_capacity}")
+        if batch < 1:
+            raise ValueError(f"batch must be at least 1, got {batch}")
+        self.buffer_capacity = buffer_capacity
+        self.codec = codec if codec is not None else MediaCodec()
+        self.batch = batch
+        self.adaptive = adaptive
+        self._emitter = EventEmitter(self._dispatch)
+        self._processor = ChunkProcessor(processor_config or ChunkProcessorConfig(),
+                                         on_event=self._processor_event)
+        self._queue = MediaPriorityQueue(buffer_capacity, overflow, on_event=self._queue_event)
+        self._lock = threading.Lock()
+        self._streams: dict = {}
+        self._finished: dict = {}
+        self._threads: List[threading.Thread] = []
+        self._tasks: list = []
+        self._shared_consumers = 0
+        self._callbacks: list = []
+        self._feeds: set = set()
+        self._closed = threading.Event()
+
+    # --- starting streams ------------------------------------------------------------------------
+
+    def start_file_stream(self, path: Union[str, os.PathLike], stream: MediaStream) -> ChunkStream:
+        """Stream a file in `stream.chunk_size` chunks (FileNotFoundError if it does not exist).
+
+        Sequence numbers from 0; VIDEO/MIXED chunks typed by RS2's GOP rule, AUDIO streams as AUDIO;
+        timestamps from the frame rate (metadata "frame_rate", else the codec's); checksums as the
+        codec config says; `is_final` on the true last chunk. An empty file gives no chunks.
+        """
+        self._check_open()
+        file = open(path, "rb", buffering=0)
+        active = self._register(stream, live=False)
+        self._spawn(active, self._file_producer, file, os.fspath(path))
+        return ChunkStream(active, self.batch)
+
+    def start_live_stream(self, stream: MediaStream, source: Any = None, *,
+                          max_chunks: Optional[int] = None) -> ChunkStream:
+        """Stream live data: `source` is an iterable, an async iterable (call this from its event
+        loop) or a callable returning bytes (None or b"" ends it); without one, a synthetic test
+        pattern paced at the frame rate. `max_chunks` (or metadata "max_chunks") bounds the stream.
+        Data longer than `chunk_size` is split into several chunks."""
+        self._check_open()
+        if max_chunks is None:
+            max_chunks = stream.max_chunks
+        if max_chunks is not None and max_chunks < 0:
+            raise ValueError(f"max_chunks must not be negative, got {max_chunks}")
+        active = self._register(stream, live=True)
+        if hasattr(source, "__aiter__"):
+            loop = asyncio.get_running_loop()
+            task = loop.create_task(self._async_live_producer(active, source, max_chunks))
+            self._tasks.append(task)
+        else:
+            self._spawn(active, self._live_producer, source, max_chunks)
+        return ChunkStream(active, 1 if active.live else self.batch)
+
+    def get_chunk_stream(self) -> SharedChunkStream:
+        """The shared stream of all active streams' chunks, highest priority first."""
+        self._check_open()
+        return SharedChunkStream(self)
+
+    # --- metrics and events ----------------------------------------------------------------------
+
+    def get_metrics(self, stream_id: Optional[str] = None) -> StreamMetrics:
+        """Metrics of one stream (running or finished), or totals over all with stream_id "*".
+        buffer_utilization is the shared queue's fill / capacity."""
+        with self._lock:
+            if stream_id is None:
+                parts = [a.counters for a in list(self._streams.values()) + list(self._finished.values())]
+                name = "*"
+            else:
+                active = self._streams.get(stream_id) or self._finished.get(stream_id)
+                if active is None:
+                    raise KeyError(f"no stream {stream_id!r} was started on this service")
+                parts, name = [active.counters], stream_id
+            chunks = sum(p.chunks_processed for p in parts)
+            total = sum(p.bytes_processed for p in parts)
+            updated = max((p.last_updated for p in parts if p.last_updated), default=None)
+            return StreamMetrics(stream_id=name, bytes_processed=total, chunks_processed=chunks,
+                                 dropped_chunks=sum(p.dropped_chunks for p in parts),
+                                 average_chunk_size=total / chunks if chunks else 0.0,
+                                 buffer_utilization=len(self._queue) / self._queue.capacity,
+                                 last_updated=updated or datetime.now(timezone.utc))
+
+    def get_metrics_stream(self, interval: float = 1.0, stream_id: Optional[str] = None) -> MetricsStream:
+        """Metrics snapshots every `interval` seconds, the first at once; ends at shutdown."""
+        return MetricsStream(self, interval, stream_id)
+
+    def subscribe(self, callback: Callable[[MediaStreamEvent], None]) -> Callable[[], None]:
+        """Call `callback(event)` for every event; returns a function that unsubscribes."""
+        if not callable(callback):
+            raise TypeError("callback must be callable")
+        with self._lock:
+            self._callbacks.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._callbacks:
+                    self._callbacks.remove(callback)
+        return unsubscribe
+
+    def events(self) -> _EventFeed:
+        """Events from now on, as a sync or async iterator; ends at shutdown (or its close())."""
+        feed = _EventFeed(self)
+        with self._lock:
+            self._feeds.add(feed)
+        if self._closed.is_set():
+            feed.close()
+        return feed
+
+    @property
+    def processor(self) -> ChunkProcessor:
+        """The service's chunk processor (its stats count every validation and drop)."""
+        return self._processor
+
+    # --- shutdown --------------------------------------------------------------------------------
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Stop producers, wake consumers, join threads, close files, emit StreamStopped once per
+        active stream. Idempotent."""
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        with self._lock:
+            actives = list(self._streams.values())
+        for active in actives:
+            active.stop.set()
+            active.channel.close()
+        self._queue.close()
+        for task in self._tasks:
+            if not task.done():
+                task.get_loop().call_soon_threadsafe(task.cancel)
+        for thread in self._threads:
+            if thread is not threading.current_thread():
+                thread.join(timeout)
+        for active in actives:
+            self._finish(active)
+        with self._lock:
+            feeds = list(self._feeds)
+        for feed in feeds:
+            feed.close()
+        self._processor.close()
+
+    async def ashutdown(self, timeout: float = 10.0) -> None:
+        """`shutdown` for asyncio code (runs in a thread)."""
+        await asyncio.to_thread(self.shutdown, timeout)
+
+    def __enter__(self) -> "MediaStreamingService":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.shutdown()
+
+    async def __aenter__(self) -> "MediaStreamingService":
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.ashutdown()
+
+    # --- producers -------------------------------------------------------------------------------
+
+    def _file_producer(self, active: _ActiveStream, file, path: str) -> None:
+        stream = active.stream
+        fd = file.fileno()
+        with file:
+            size = os.fstat(fd).st_size
+            window = stream.chunk_size * max(1, min(self.batch * 16, _READ_WINDOW // stream.chunk_size))
+            offset = sequence = 0
+            while offset < size and active.keep_going():
+                want = min(window, size - offset)
+                data = _read_up_to(fd, want)
+                offset += len(data)
+                if data:
+                    chunks = self._split(active, data, sequence, mark_final=offset >= size)
+                    sequence += len(chunks)
+                    self._deliver(active, chunks)
+                if len(data) < want:
+                    raise StreamTruncated(f"file shrank below {size} bytes while being read "
+                                          f"(ended at byte {offset})", stream_id=stream.id)
+            if offset >= size and _was_replaced(path, fd):
+                log.warning("rs2fast: %s was replaced while being streamed; the file that was "
+                            "open was streamed to its end", path)
+
+    def _live_producer(self, active: _ActiveStream, source: Any, max_chunks: Optional[int]) -> None:
+        pull = _puller(source, active)
+        sequence = 0
+        while (max_chunks is None or sequence < max_chunks) and active.keep_going():
+            data = pull(sequence)
+            if not data:
+                break
+            sequence = self._live_chunks(active, data, sequence, max_chunks)
+
+    async def _async_live_producer(self, active: _ActiveStream, source: Any,
+                                   max_chunks: Optional[int]) -> None:
+        sequence = 0
+        try:
+            async for data in source:
+                if not data or not active.keep_going():
+                    break
+                sequence = self._live_chunks(active, data, sequence, max_chunks)
+                if max_chunks is not None and sequence >= max_chunks:
+                    break
+        except _Stop:
+            pass
+        except Exception as error:
+            active.channel.close(error)
+        finally:
+            self._finish(active)
+
+    def _live_chunks(self, active, data, sequence, max_chunks) -> int:
+        chunks = self._split(active, data, sequence, mark_final=False)
+        if max_chunks is not None:
+            chunks = chunks[:max_chunks - sequence]
+            if sequence + len(chunks) == max_chunks and chunks:
+                chunks[-1] = chunks[-1].replace(is_final=True)
+        self._deliver(active, chunks)
+        return sequence + len(chunks)
+
+    def _split(self, active: _ActiveStream, data, sequence: int, mark_final: bool) -> list:
+        stream = active.stream
+        frame_rate = float(stream.metadata.get("frame_rate", self.codec.config.frame_rate))
+        return split_buffer(data, stream.id, stream.chunk_size, start_sequence=sequence,
+                            chunk_type=ChunkType.AUDIO if stream.content_type == MediaType.AUDIO else None,
+                            frame_duration_ns=round(1e9 / frame_rate), mark_final=mark_final,
+                            checksum=self.codec.config.checksum)
+
+    def _deliver(self, active: _ActiveStream, chunks: list) -> None:
+        for chunk in self._processor.process_batch(chunks):
+            if not active.keep_going():
+                raise _Stop()
+            if active.attached:
+                dropped = active.channel.put(chunk, active.keep_going)
+                if dropped is not None:
+                    self._dropped(active, dropped, "stream buffer full (live: lowest priority shed)")
+                if active.live and self.adaptive:
+                    self._adapt(active, active.channel.fill())
+            if self._shared_consumers > 0:
+                self._offer_shared(active, chunk)
+            counters = active.counters
+            counters.chunks_processed += 1
+            counters.bytes_processed += len(chunk)
+            counters.last_updated = datetime.now(timezone.utc)
+
+    def _offer_shared(self, active: _ActiveStream, chunk: MediaChunk) -> None:
+        queue = self._queue
+        try:
+            if active.live or queue.overflow is not OverflowPolicy.BLOCK:
+                queue.try_enqueue(chunk)   # drop policies count and announce their own drops
+                return
+            while True:
+                try:
+                    queue.enqueue(chunk, timeout=_POLL)
+                    return
+                except QueueFull:
+                    if not active.keep_going() or self._shared_consumers == 0:
+                        return
+        except QueueFull:
+            self._dropped(active, chunk, "shared queue full")
+        except QueueClosed:
+            pass
+
+    # --- bookkeeping -----------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed.is_set():
+            raise RuntimeError("the streaming service has been shut down")
+
+    def _register(self, stream: MediaStream, live: bool) -> _ActiveStream:
+        if not isinstance(stream, MediaStream):
+            raise TypeError(f"stream must be a MediaStream, not {type(stream).__name__}")
+        with self._lock:
+            if stream.id in self._streams:
+                raise ValueError(f"stream {stream.id!r} is already active on this service")
+            active = _ActiveStream(self, stream, live)
+            self._streams[stream.id] = active
+            self._finished.pop(stream.id, None)
+        self._emit(StreamStarted(stream_id=stream.id, user_id=stream.user_id, quality=stream.quality))
+        return active
+
+    def _spawn(self, active: _ActiveStream, target, *args) -> None:
+        def run() -> None:
+            try:
+                target(active, *args)
+            except _Stop:
+                pass
+            except Exception as error:
+                log.debug("rs2fast: stream %r ended with %r", active.stream.id, error)
+                active.channel.close(error)
+            finally:
+                self._finish(active)
+
+        thread = threading.Thread(target=run, name=f"rs2fast-{active.stream.id}", daemon=True)
+        with self._lock:
+            self._threads = [t for t in self._threads if t.is_alive()]
+            self._threads.append(thread)
+        thread.start()
+
+    def _finish(self, active: _ActiveStream) -> None:
+        with self._lock:
+            if active.finished:
+                return
+            active.finished = True
+            self._streams.pop(active.stream.id, None)
+            self._finished[active.stream.id] = active
+        active.channel.close()
+        self._emit(StreamStopped(stream_id=active.stream.id, user_id=active.stream.user_id,
+                                 duration_seconds=int(time.monotonic() - active.started),
+                                 bytes_transferred=active.counters.bytes_processed))
+
+    def _attach_shared(self) -> None:
+        with self._lock:
+            self._shared_consumers += 1
+
+    def _release_shared(self) -> None:
+        with self._lock:
+            self._shared_consumers -= 1
+
+    def _dropped(self, active: _ActiveStream, chunk: MediaChunk, reason: str) -> None:
+        active.counters.dropped_chunks += 1
+        self._emit(ChunkDropped(stream_id=chunk.stream_id, user_id=active.stream.user_id,
+                                sequence_number=chunk.sequence_number, reason=reason))
+
+    def _processor_event(self, event: ChunkDropped) -> None:
+        active = self._streams.get(event.stream_id)
+        if active is not None:
+            active.counters.dropped_chunks += 1
+            event = replace(event, user_id=active.stream.user_id)
+        self._emit(event)
+
+    def _queue_event(self, event: ChunkDropped) -> None:
+        self._processor_event(event)
+
+    def _underrun(self, active: _ActiveStream) -> None:
+        if not active.finished:
+            self._emit(BufferUnderrun(stream_id=active.stream.id, user_id=active.stream.user_id,
+                                      buffer_level=active.channel.fill()))
+
+    def _adapt(self, active: _ActiveStream, fill: float) -> None:
+        frame_rate = self.codec.config.frame_rate
+        if fill >= 0.75:
+            active.pressure, active.relief = active.pressure + 1, 0
+        elif fill <= 0.25:
+            active.pressure, active.relief = 0, active.relief + 1
+        new = active.quality
+        if active.pressure >= frame_rate and active.quality > QualityLevel.LOW:
+            new = active.quality.step_down()
+        elif active.relief >= 2 * frame_rate and active.quality < active.stream.quality:
+            new = active.quality.step_up()
+        if new != active.quality:
+            old, active.quality = active.quality, new
+            active.pressure = active.relief = 0
+            self._emit(QualityChanged(stream_id=active.stream.id, user_id=active.stream.user_id,
+                                      old_quality=old, new_quality=new))
+
+    def _emit(self, event: MediaStreamEvent) -> None:
+        self._emitter.emit(event)
+
+    def _dispatch(self, event: MediaStreamEvent) -> None:
+        with self._lock:
+            callbacks = list(self._callbacks)
+            feeds = list(self._feeds)
+        for feed in feeds:
+            feed.push(event)
+        for callback in callbacks:
+            EventEmitter(callback).emit(event)
+
+
+def _puller(source: Any, active: _ActiveStream) -> Callable[[int], Optional[bytes]]:
+    """A function giving the next piece of live data (None at the end) for each kind of source."""
+    if source is None:
+        return _test_pattern(active)
+    if callable(source):
+        return lambda _sequence: source()
+    iterator = iter(source)
+    return lambda _sequence: next(iterator, None)
+
+
+def _test_pattern(active: _ActiveStream) -> Callable[[int], Optional[bytes]]:
+    """Synthetic frames paced at the frame rate; their size follows the stream's current quality."""
+    stream = active.stream
+    frame_rate = float(stream.metadata.get("frame_rate", active.service.codec.config.frame_rate))
+    pattern = bytes(range(256)) * (stream.chunk_size // 256 + 2)
+    start = time.monotonic()
+
+    def next_frame(sequence: int) -> Optional[bytes]:
+        if active.stop.wait(max(0.0, start + sequence / frame_rate - time.monotonic())):
+            return None
+        size = max(1, stream.chunk_size * active.quality.video_bitrate // stream.quality.video_bitrate)
+        offset = sequence % 256
+        return pattern[offset:offset + min(size, stream.chunk_size)]
+    return next_frame
+
+
+def _read_up_to(fd: int, size: int) -> bytes:
+    """Read `size` bytes, fewer only at the end of the file."""
+    data = os.read(fd, size)
+    if len(data) in (0, size):
+        return data
+    pieces = [data]
+    got = len(data)
+    while got < size:
+        piece = os.read(fd, size - got)
+        if not piece:
+            break
+        pieces.append(piece)
+        got += len(piece)
+    return b"".join(pieces)
+
+
+def _was_replaced(path: str, fd: int) -> bool:
+    try:
+        now = os.stat(path)
+    except OSError:
+        return True
+    mine = os.fstat(fd)
+    return (now.st_ino, now.st_dev) != (mine.st_ino, mine.st_dev)
+
+
+class StreamingServiceFactory:
+    """Ready-made services (capacities as RS2's presets; policies and batches as documented)."""
+
+    @staticmethod
+    def create_live_streaming_service() -> MediaStreamingService:
+        """2048-chunk buffers, drop_lowest (keyframes and audio survive), adaptive quality."""
+        return MediaStreamingService(2048, codec=CodecFactory.create_adaptive_codec(),
+                                     overflow="drop_lowest", adaptive=True)
+
+    @staticmethod
+    def create_file_streaming_service() -> MediaStreamingService:
+        """512-chunk buffers, block (nothing is dropped; producers wait for consumers)."""
+        return MediaStreamingService(512, overflow="block")
+
+    @staticmethod
+    def create_low_latency_service() -> MediaStreamingService:
+        """128-chunk buffers, drop_lowest, small batches of 4 chunks, adaptive quality."""
+        return MediaStreamingService(128, codec=CodecFactory.create_adaptive_codec(),
+                                     processor_config=ChunkProcessorConfig(batch_size=4,
+                                                                           parallel_processing=1),
+                                     overflow="drop_lowest", batch=4, adaptive=True)

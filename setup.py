@@ -1,0 +1,47 @@
+"""Build script: compiles the rs2fast Cython extensions.
+
+Environment switches:
+  RS2FAST_DEBUG=1          bounds checks, wraparound checks and debug counters back on; -O0 -g.
+  RS2FAST_EXTENSIONS=a,b   build only these extensions (e.g. "_heap"), for working on one kernel.
+"""
+import os
+
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+EXTENSIONS = ("_chunk", "_heap", "_reorder")
+DEBUG = os.environ.get("RS2FAST_DEBUG") == "1"
+
+directives = {
+    "language_level": 3,
+    "boundscheck": DEBUG,
+    "wraparound": DEBUG,
+    "initializedcheck": DEBUG,
+    "cdivision": True,
+    "embedsignature": True,
+}
+compile_args = ["-Wall", "-Wno-unused-function"]
+compile_args += ["-O0", "-g"] if DEBUG else ["-O3"]
+macros = [("RS2FAST_DEBUG", "1" if DEBUG else "0")]
+
+wanted = os.environ.get("RS2FAST_EXTENSIONS")
+names = [n.strip() for n in wanted.split(",")] if wanted else EXTENSIONS
+
+extensions = [
+    Extension(
+        f"rs2fast.{name}",
+        [f"rs2fast/{name}.pyx"],
+        include_dirs=["rs2fast"],
+        define_macros=macros,
+        extra_compile_args=compile_args,
+    )
+    for name in names
+]
+
+setup(
+    ext_modules=cythonize(
+        extensions,
+        compiler_directives=directives,
+        compile_time_env={"RS2FAST_DEBUG": DEBUG},
+    ),
+)

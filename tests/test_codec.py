@@ -1,0 +1,188 @@
+"""MediaCodec: lossless packetising, per-stream numbering, GOP typing, checksums, stats, factories."""
+import asyncio
+import copy
+from datetime import timedelta
+
+import pytest
+from hypothesis import given, strategies as st
+
+from rs2fast.codec import CodecFactory, CodecStats, EncodingConfig, MediaCodec
+from rs2fast.errors import CodecError, InvalidData, UnsupportedFormat
+from rs2fast.types import ChunkType, MediaChunk, MediaPriority, MediaType, QualityLevel, RawMediaData
+
+
+def video(data=b"\x01" * 16, ms=0, hint=None):
+    return RawMediaData(data, MediaType.VIDEO, timedelta(milliseconds=ms), {}, hint)
+
+
+def test_config_defaults_follow_the_seed():
+    config = EncodingConfig()
+    assert (config.video_bitrate, config.audio_bitrate) == (2_000_000, 128_000)
+    assert (config.video_codec, config.audio_codec) == ("h264", "aac")
+    assert (config.frame_rate, config.keyframe_interval) == (30, 60)
+    assert config.checksum == "crc32c"
+    assert config.frame_duration_ns == 33_333_333
+
+
+@pytest.mark.parametrize("kwargs, error", [
+    ({"keyframe_interval": 0}, ValueError),
+    ({"video_bitrate": -1}, ValueError),
+    ({"audio_bitrate": 0}, ValueError),
+    ({"frame_rate": 0}, ValueError),
+    ({"checksum": "md5"}, ValueError),
+    ({"keyframe_interval": 2.5}, TypeError),
+    ({"video_codec": None, "audio_codec": None}, ValueError),
+])
+def test_invalid_config_is_refused_when_made(kwargs, error):
+    with pytest.raises(error, match=next(iter(kwargs)).split("_")[0]):
+        EncodingConfig(**kwargs)
+
+
+def test_encode_then_decode_returns_exactly_the_input():
+    codec = MediaCodec()
+    data = bytes(range(1, 17))
+    chunk = codec.encode_single_frame(video(data, ms=100), "s")
+    assert chunk.data == data                       # RS2 dropped every second byte here
+    decoded = codec.decode_chunk(chunk)
+    assert decoded.data == data and decoded.media_type == MediaType.VIDEO
+    assert decoded.timestamp == timedelta(milliseconds=100)
+
+
+@given(st.binary(min_size=1, max_size=4096), st.sampled_from(list(MediaType)),
+       st.sampled_from(["crc32c", "sha256", None]))
+def test_round_trip_for_every_media_type_and_checksum(data, media_type, checksum):
+    codec = MediaCodec(EncodingConfig(checksum=checksum))
+    chunk = codec.encode_single_frame(RawMediaData(data, media_type), "s")
+    assert codec.decode_chunk(chunk).data == data
+    assert chunk.checksum_matches()
+
+
+def test_mixed_frames_are_framed_and_split_back():
+    codec = MediaCodec()
+    raw = RawMediaData(bytes(range(10)), MediaType.MIXED, metadata={"video_bytes": "4"})
+    chunk = codec.encode_single_frame(raw, "m")
+    assert len(chunk.data) == 10 + 8
+    decoded = codec.decode_chunk(chunk)
+    assert decoded.data == bytes(range(10)) and decoded.metadata["video_bytes"] == "4"
+    assert decoded.media_type == MediaType.MIXED
+    default_split = codec.encode_single_frame(RawMediaData(bytes(10), MediaType.MIXED), "m2")
+    assert codec.decode_chunk(default_split).metadata["video_bytes"] == "6"   # RS2's 60 %
+
+
+def test_sequence_numbers_are_per_stream():
+    codec = MediaCodec()
+    a = [codec.encode_single_frame(video(), "a").sequence_number for _ in range(3)]
+    b = [codec.encode_single_frame(video(), "b").sequence_number for _ in range(2)]
+    assert a == [0, 1, 2] and b == [0, 1]
+
+
+def test_gop_position_decides_frame_type_and_hint_wins():
+    codec = MediaCodec(EncodingConfig(keyframe_interval=3))
+    types = [codec.encode_single_frame(video(), "v").chunk_type for _ in range(7)]
+    assert types == [ChunkType.VIDEO_I_FRAME, ChunkType.VIDEO_P_FRAME, ChunkType.VIDEO_P_FRAME] * 2 + [
+        ChunkType.VIDEO_I_FRAME]
+    hinted = codec.encode_single_frame(video(hint=ChunkType.VIDEO_B_FRAME), "v")
+    assert hinted.chunk_type == ChunkType.VIDEO_B_FRAME and hinted.priority == MediaPriority.LOW
+    audio = codec.encode_single_frame(RawMediaData(b"abc", MediaType.AUDIO), "v")
+    assert audio.chunk_type == ChunkType.AUDIO and audio.priority == MediaPriority.HIGH
+
+
+@pytest.mark.parametrize("checksum, pattern", [("crc32c", r"^crc32c:[0-9a-f]{8}$"),
+                                               ("sha256", r"^[0-9a-f]{64}$")])
+def test_checksums_are_self_describing(checksum, pattern):
+    chunk = MediaCodec(EncodingConfig(checksum=checksum)).encode_single_frame(video(), "s")
+    assert chunk.checksum is not None
+    import re
+    assert re.match(pattern, chunk.checksum)
+
+
+def test_sha256_matches_rs2():
+    chunk = MediaCodec(EncodingConfig(checksum="sha256")).encode_single_frame(
+        video(bytes([1, 3, 5, 7, 9, 11, 13, 15])), "s")
+    assert chunk.checksum == "1e721292812bebc86e658204b7855cfa87a40706629ef4efad54f708ccb43608"
+
+
+def test_corrupted_chunk_is_refused_and_counted():
+    codec = MediaCodec()
+    chunk = codec.encode_single_frame(video(bytes(range(16))), "s")
+    bad = chunk.replace(data=b"\xff" + bytes(chunk.data)[1:])
+    with pytest.raises(InvalidData, match="Checksum mismatch"):
+        codec.decode_chunk(bad)
+    stats = codec.get_stats()
+    assert stats.error_count == 1 and stats.frames_decoded == 0
+
+
+def test_errors_are_counted():
+    codec = MediaCodec()
+    with pytest.raises(InvalidData, match="Empty video data"):
+        codec.encode_single_frame(video(b""), "s")
+    with pytest.raises(InvalidData):
+        codec.encode_single_frame(b"not raw media", "s")
+    with pytest.raises(InvalidData, match="max_chunk_size"):
+        MediaCodec(EncodingConfig(max_chunk_size=4)).encode_single_frame(video(b"12345"), "s")
+    assert codec.get_stats().error_count == 2
+    assert codec.get_stats().frames_encoded == 0
+
+
+def test_stats_are_measured_and_shared_by_copies():
+    codec = MediaCodec()
+    twin = copy.copy(codec)
+    other = codec.clone()
+    codec.encode_single_frame(video(bytes(16)), "s")
+    twin.encode_single_frame(video(bytes(16)), "s")
+    stats = other.get_stats()
+    assert stats.frames_encoded == 2 and stats.bytes_processed == 32
+    assert stats.encoding_time_ms > 0 and isinstance(stats.encoding_time_ms, float)
+    assert stats.average_compression_ratio == pytest.approx(1.0)
+    other.reset_stats()
+    assert codec.get_stats() == CodecStats()
+    assert twin.encode_single_frame(video(), "s").sequence_number == 2   # counters shared too
+
+
+def test_encode_stream_yields_in_order_and_reports_errors_in_place():
+    codec = MediaCodec()
+    frames = [video(b"a"), video(b""), video(b"b")]
+    out = list(codec.encode_stream(frames, "s", return_exceptions=True))
+    assert isinstance(out[1], InvalidData)
+    assert [c.sequence_number for c in (out[0], out[2])] == [0, 1]
+    with pytest.raises(InvalidData):
+        list(codec.encode_stream(frames, "t"))
+
+
+def test_encode_stream_accepts_async_iterables():
+    codec = MediaCodec()
+
+    async def frames():
+        for i in range(5):
+            yield video(bytes([i + 1]))
+
+    async def collect():
+        return [chunk async for chunk in codec.encode_stream(frames(), "s")]
+
+    chunks = asyncio.run(collect())
+    assert [bytes(c.data) for c in chunks] == [bytes([i + 1]) for i in range(5)]
+
+
+def test_factories_use_quality_levels():
+    h264 = CodecFactory.create_h264_codec(QualityLevel.HIGH)
+    assert h264.config.video_bitrate == QualityLevel.HIGH.video_bitrate
+    assert h264.config.keyframe_interval == 30
+    audio = CodecFactory.create_audio_codec(QualityLevel.ULTRA_HIGH)
+    assert audio.config.audio_bitrate == QualityLevel.ULTRA_HIGH.audio_bitrate
+    chunk = audio.encode_single_frame(RawMediaData(bytes(range(8)), MediaType.AUDIO), "a")
+    assert audio.decode_chunk(chunk).data == bytes(range(8))
+    with pytest.raises(UnsupportedFormat, match="audio-only"):
+        audio.encode_single_frame(video(), "a")      # RS2 panicked (modulo by zero) here
+    assert audio.get_stats().error_count == 1
+    adaptive = CodecFactory.create_adaptive_codec()
+    assert adaptive.quality == QualityLevel.MEDIUM
+    assert adaptive.set_quality(QualityLevel.LOW) == QualityLevel.MEDIUM
+    assert adaptive.config.video_bitrate == QualityLevel.LOW.video_bitrate
+
+
+def test_decode_of_foreign_chunk_uses_the_chunk_type():
+    chunk = MediaChunk("x", 0, b"\x09\x08", ChunkType.AUDIO)
+    decoded = MediaCodec().decode_chunk(chunk)
+    assert decoded.media_type == MediaType.AUDIO and decoded.data == b"\x09\x08"
+    with pytest.raises(CodecError):
+        MediaCodec().decode_chunk("not a chunk")
