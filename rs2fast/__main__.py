@@ -1,65 +1,473 @@
-"""Command line: `python -m rs2fast demo` (and `rs2fast demo` once installed)."""
+"""Command line: `python -m rs2fast {demo,stream,bench}` (installed as `rs2fast` too).
+
+demo    generate sample media and stream it through MediaStreamingService, printing what it measured
+stream  stream a file in checksummed chunks with a progress bar, ending with a metrics summary
+bench   the side-by-side benchmark table (rs2fast against pure-Python baselines)
+
+Heavy modules are imported inside the subcommands so that `python -m rs2fast --help` starts fast.
+"""
 from __future__ import annotations
 
 import argparse
-import random
+import os
 import sys
 import time
+from typing import IO, Optional, Sequence
+
+PROG = "rs2fast"
+MAX_CHUNK_SIZE = 64 << 20
+CHECKSUM_CHOICES = ("crc32c", "sha256", "none")
+_SUFFIXES = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10,
+             "m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20}
 
 
-def demo(args: argparse.Namespace) -> int:
-    """Generate sample media, push it through codec, processor and priority queue, print figures."""
-    from rs2fast.chunk_processor import ChunkProcessor, ChunkProcessorConfig
-    from rs2fast.codec import MediaCodec
-    from rs2fast.priority_queue import MediaPriorityQueue
-    from rs2fast.types import MediaType, RawMediaData
+class UsageError(Exception):
+    """Bad command-line input; `main` prints it as `rs2fast: error: ...` and returns 2."""
 
-    rng = random.Random(7)
-    frames = [RawMediaData(rng.randbytes(args.chunk_size), MediaType.VIDEO) for _ in range(args.frames)]
-    codec = MediaCodec()
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line, `rs2fast: error: ...`, and exit code 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise UsageError(message)
+
+
+# --- argument types -----------------------------------------------------------------------------
+
+def parse_size(text: str) -> int:
+    """A byte count such as "65536", "64K", "64KiB" or "1M" (binary units), 1 byte .. 64 MiB."""
+    cleaned = text.strip().lower().replace("_", "")
+    digits = cleaned.rstrip("bikm")
+    suffix = cleaned[len(digits):]
+    if not digits.isdigit() or suffix not in _SUFFIXES:
+        raise argparse.ArgumentTypeError(f"invalid size {text!r} (use bytes, or a K/M suffix: 64K, 1M)")
+    size = int(digits) * _SUFFIXES[suffix]
+    if not 1 <= size <= MAX_CHUNK_SIZE:
+        raise argparse.ArgumentTypeError(f"size {text!r} is out of range (1 byte to 64 MiB)")
+    return size
+
+
+def _positive_int(limit: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+        if not 1 <= value <= limit:
+            raise argparse.ArgumentTypeError(f"{value} is out of range (1 to {limit})")
+        return value
+    parse.__name__ = "number"
+    return parse
+
+
+# --- formatting ---------------------------------------------------------------------------------
+
+def format_bytes(count: float) -> str:
+    """`count` bytes in binary units, e.g. "32.0 MiB"."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(count) < 1024 or unit == "GiB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    raise AssertionError("unreachable")
+
+
+def _format_duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def render_progress(done: int, total: int, elapsed: float, width: int = 80) -> str:
+    """One progress-bar line: percentage, bar, bytes done/total, rate and ETA, at most `width` wide."""
+    fraction = 1.0 if total <= 0 else min(1.0, done / total)
+    rate = done / elapsed if elapsed > 0 else 0.0
+    eta = _format_duration((total - done) / rate) if rate > 0 and done < total else (
+        "0:00:00" if done >= total else "--:--:--")
+    tail = f" {format_bytes(done):>10}/{format_bytes(total)} {format_bytes(rate):>11}/s  ETA {eta}"
+    head = f"{fraction * 100:5.1f}% "
+    bar_width = max(0, width - len(head) - len(tail) - 3)
+    filled = int(bar_width * fraction)
+    bar = f"|{'#' * filled}{' ' * (bar_width - filled)}|" if bar_width >= 10 else ""
+    return (head + bar + tail)[:max(width - 1, 1)].ljust(max(width - 1, 1))
+
+
+class ProgressBar:
+    """A progress bar on `stream` (stderr by default), drawn only when it is a terminal.
+
+    `update(done)` redraws at most every `interval` seconds; `close()` draws the final state and ends
+    the line. When the stream is not a TTY nothing is written at all.
+    """
+
+    def __init__(self, total: int, stream: Optional[IO[str]] = None, interval: float = 0.1) -> None:
+        self.total = total
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.interval = interval
+        self.started = self._last_draw = time.monotonic()
+        self._done = 0
+
+    def update(self, done: int) -> None:
+        """Record `done` bytes; redraw if the last drawing is older than `interval`."""
+        self._done = done
+        if self.enabled:
+            now = time.monotonic()
+            if now - self._last_draw >= self.interval:
+                self._last_draw = now
+                self._draw(now)
+
+    def close(self) -> None:
+        """Draw the final state and move to a new line (no-op when not a terminal)."""
+        if self.enabled:
+            self._draw(time.monotonic())
+            self.stream.write("\n")
+            self.stream.flush()
+            self.enabled = False
+
+    def _draw(self, now: float) -> None:
+        import shutil
+        width = shutil.get_terminal_size((80, 24)).columns
+        self.stream.write("\r" + render_progress(self._done, self.total, now - self.started, width))
+        self.stream.flush()
+
+
+# --- stream -------------------------------------------------------------------------------------
+
+def _checked_file(path: str) -> int:
+    """The size of the regular file `path`; UsageError naming the problem otherwise."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {path!r}") from None
+    except OSError as error:
+        raise UsageError(f"cannot read {path!r}: {error.strerror or error}") from None
+    import stat
+    if stat.S_ISDIR(info.st_mode):
+        raise UsageError(f"{path!r} is a directory, not a file")
+    if not stat.S_ISREG(info.st_mode):
+        raise UsageError(f"{path!r} is not a regular file")
+    if not os.access(path, os.R_OK):
+        raise UsageError(f"cannot read {path!r}: permission denied")
+    return info.st_size
+
+
+def _service_for(chunk_size: int, checksum: Optional[str], workers: int, capacity: int = 1024):
+    """A MediaStreamingService whose codec writes `checksum` and whose processor uses `workers`."""
+    from rs2fast.chunk_processor import ChunkProcessorConfig
+    from rs2fast.codec import EncodingConfig, MediaCodec
+    from rs2fast.streaming import MediaStreamingService
+
+    limit = max(ChunkProcessorConfig.video_size_limit, chunk_size)
+    config = ChunkProcessorConfig(parallel_processing=workers, video_size_limit=limit,
+                                  audio_size_limit=max(ChunkProcessorConfig.audio_size_limit, chunk_size),
+                                  max_buffered_bytes=max(256 << 20, 4 * chunk_size))
+    # keep the chunks in flight to about 256 MiB however large the chunks are
+    capacity = max(4, min(capacity, (256 << 20) // chunk_size))
+    return MediaStreamingService(capacity, codec=MediaCodec(EncodingConfig(checksum=checksum)),
+                                 processor_config=config)
+
+
+def cmd_stream(args: argparse.Namespace) -> int:
+    """`rs2fast stream FILE`: stream the file, show progress on a terminal, print a summary."""
+    import json
+    from collections import Counter
+
+    from rs2fast.errors import Rs2fastError
+    from rs2fast.types import MediaStream, MediaType, QualityLevel
+
+    size = _checked_file(args.file)
+    checksum = None if args.checksum == "none" else args.checksum
+    service = _service_for(args.chunk_size, checksum, args.workers)
+    events: Counter = Counter()
+    service.subscribe(lambda event: events.update([type(event).__name__]))
+    stream_id = os.path.basename(os.path.abspath(args.file)) or "file"
+    by_type: Counter = Counter()
+    chunks = delivered = 0
+    progress = ProgressBar(size)
     started = time.perf_counter()
-    chunks = list(codec.encode_stream(frames, "demo-camera"))
-    encoded = time.perf_counter()
-    for i in range(0, len(chunks) - 1, 20):  # a little network reordering and one duplicate
-        chunks[i], chunks[i + 1] = chunks[i + 1], chunks[i]
-    chunks.insert(len(chunks) // 2, chunks[len(chunks) // 3])
-    processor = ChunkProcessor(ChunkProcessorConfig(parallel_processing=2))
-    queue = MediaPriorityQueue(len(chunks))
-    for chunk in processor.process_chunk_stream(chunks):
-        queue.enqueue(chunk)
-    queue.close()
-    processed = time.perf_counter()
-    by_type: dict = {}
-    delivered_bytes = 0
-    for chunk in queue:
-        by_type[chunk.chunk_type.name] = by_type.get(chunk.chunk_type.name, 0) + 1
-        delivered_bytes += len(chunk)
-    done = time.perf_counter()
-    stats = processor.get_stats()
-    mib = sum(len(f.data) for f in frames) / 2**20
-    print(f"rs2fast demo: {len(frames)} frames of {args.chunk_size} bytes ({mib:.1f} MiB), "
-          "CRC-32C checksums, 1 in 20 pairs swapped, 1 duplicate")
-    print(f"  encode          {len(frames) / (encoded - started):12,.0f} frames/s")
-    print(f"  validate+reorder{len(chunks) / (processed - encoded):12,.0f} chunks/s "
-          f"({mib / (processed - encoded):,.0f} MiB/s, checksums verified)")
-    print(f"  queue drain     {len(frames) / (done - processed):12,.0f} chunks/s")
-    print(f"  delivered {stats.chunks_delivered} chunks, {delivered_bytes:,} bytes; reordered "
-          f"{stats.chunks_reordered}, duplicates dropped {stats.duplicates}, lost {stats.chunks_lost}")
-    print("  by type: " + ", ".join(f"{name} {count}" for name, count in sorted(by_type.items())))
-    processor.close()
-    return 0 if stats.chunks_delivered == len(frames) else 1
+    try:
+        try:
+            media = MediaStream(stream_id, 0, MediaType.VIDEO, QualityLevel.MEDIUM, args.chunk_size)
+            with service.start_file_stream(args.file, media) as stream:
+                for chunk in stream:
+                    chunks += 1
+                    delivered += len(chunk)
+                    by_type[chunk.chunk_type.name] += 1
+                    progress.update(delivered)
+        except (Rs2fastError, OSError) as error:
+            progress.close()
+            print(f"{PROG}: error: {args.file}: {error}", file=sys.stderr)
+            return 1
+        elapsed = time.perf_counter() - started
+    finally:
+        progress.close()                  # idempotent; ends the bar's line on Ctrl-C too
+        service.shutdown()
+    metrics = service.get_metrics(stream_id)
+    stats = service.processor.get_stats()
+    complete = delivered == size and stats.validation_failures == 0
+    summary = {
+        "file": args.file, "size": size, "chunk_size": args.chunk_size, "checksum": args.checksum,
+        "workers": args.workers, "chunks": chunks, "bytes": delivered, "seconds": round(elapsed, 6),
+        "mib_per_s": round(delivered / elapsed / 2**20, 3) if elapsed > 0 else None,
+        "chunks_by_type": dict(sorted(by_type.items())),
+        "validation_failures": stats.validation_failures, "dropped": metrics.dropped_chunks,
+        "events": dict(sorted(events.items())), "complete": complete,
+    }
+    if args.json:
+        print(json.dumps({"record": "metrics", **metrics.to_dict()}))
+        print(json.dumps({"record": "summary", **summary}))
+    else:
+        rate = f"{summary['mib_per_s']:,.1f} MiB/s" if summary["mib_per_s"] is not None else "-"
+        verified = ("not checksummed" if checksum is None else
+                    f"{chunks - stats.validation_failures:,}/{chunks:,} {checksum} checksums verified")
+        print(f"streamed {args.file}: {chunks:,} chunks, {delivered:,} bytes "
+              f"({format_bytes(delivered)}) in {elapsed:.3f} s, {rate}")
+        print(f"  chunk size      {args.chunk_size:,} bytes, {args.workers} worker(s)")
+        print(f"  integrity       {verified}")
+        print(f"  chunks by type  " + (", ".join(f"{k} {v:,}" for k, v in summary["chunks_by_type"].items())
+                                       or "none (empty file)"))
+        print(f"  metrics         processed {metrics.chunks_processed:,} chunks, "
+              f"{metrics.bytes_processed:,} bytes, average {metrics.average_chunk_size:,.0f} bytes, "
+              f"dropped {metrics.dropped_chunks}")
+        print(f"  events          " + ", ".join(f"{k} {v}" for k, v in summary["events"].items()))
+    return 0 if complete else 1
 
 
-def main(argv=None) -> int:
-    """Entry point of the `rs2fast` command."""
-    parser = argparse.ArgumentParser(prog="rs2fast", description="rs2fast media chunk streaming")
-    commands = parser.add_subparsers(dest="command", required=True)
-    demo_parser = commands.add_parser("demo", help="stream built-in sample media and print figures")
-    demo_parser.add_argument("--frames", type=int, default=20_000)
-    demo_parser.add_argument("--chunk-size", type=int, default=16_384)
-    demo_parser.set_defaults(run=demo)
-    args = parser.parse_args(argv)
-    return args.run(args)
+# --- demo ---------------------------------------------------------------------------------------
+
+def write_sample_file(path: str, size: int, seed: int = 2024) -> int:
+    """Write `size` deterministic pseudo-random bytes to `path`; return their CRC-32C."""
+    import random
+
+    from rs2fast import crc32c
+
+    block = random.Random(seed).randbytes(1 << 20)
+    crc = 0
+    with open(path, "wb") as out:
+        written = index = 0
+        while written < size:
+            turn = index * 4099 % len(block)          # every MiB differs from the one before
+            piece = (block[turn:] + block[:turn])[:size - written]
+            out.write(piece)
+            crc = crc32c(piece, crc)
+            written += len(piece)
+            index += 1
+    return crc
+
+
+def _consume(stream, tally: dict) -> None:
+    """Read every chunk of `stream`, verifying its checksum and counting into `tally`."""
+    from rs2fast import crc32c
+
+    crc = 0
+    try:
+        for chunk in stream:
+            tally["chunks"] += 1
+            tally["bytes"] += len(chunk)
+            tally["types"][chunk.chunk_type.name] += 1
+            if chunk.checksum is not None:
+                tally["checked"] += 1
+                tally["verified"] += chunk.checksum_matches()
+            crc = crc32c(chunk.data, crc)
+    except Exception as error:   # reported in the summary, not lost in a thread
+        tally["error"] = error
+    tally["crc"] = crc
+    tally["seconds"] = time.perf_counter() - tally["started"]
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """`rs2fast demo`: a sample file plus two live sources through the full streaming pipeline."""
+    import tempfile
+    import threading
+    from collections import Counter
+
+    from rs2fast.types import MediaStream, MediaType, QualityLevel
+
+    checksum = None if args.checksum == "none" else args.checksum
+    size = args.size_mib << 20
+    with tempfile.TemporaryDirectory(prefix="rs2fast-demo-") as folder:
+        path = os.path.join(folder, "sample.media")
+        file_crc = write_sample_file(path, size)
+        print(f"rs2fast demo: {format_bytes(size)} sample file + live camera + live microphone "
+              f"through MediaStreamingService")
+        print(f"  {args.chunk_size:,}-byte file chunks, checksums {args.checksum}, "
+              f"{args.workers} processor worker(s)")
+        service = _service_for(args.chunk_size, checksum, args.workers)
+        events: Counter = Counter()
+        service.subscribe(lambda event: events.update([type(event).__name__]))
+        audio_block = 4096
+        streams = {
+            "sample.media": ("file", MediaStream("sample.media", 1, MediaType.VIDEO, QualityLevel.HIGH,
+                                                 args.chunk_size)),
+            "camera": ("live, paced", MediaStream("camera", 2, MediaType.VIDEO, QualityLevel.MEDIUM,
+                                                  16384, metadata={"frame_rate": "500"})),
+            "microphone": ("live", MediaStream("microphone", 3, MediaType.AUDIO, QualityLevel.MEDIUM,
+                                               audio_block)),
+        }
+        started = time.perf_counter()
+        tallies = {name: {"chunks": 0, "bytes": 0, "checked": 0, "verified": 0, "types": Counter(),
+                          "started": started} for name in streams}
+        readers = []
+        try:
+            sources = {
+                "sample.media": service.start_file_stream(path, streams["sample.media"][1]),
+                # the built-in synthetic test pattern, paced at 500 frames/s
+                "camera": service.start_live_stream(streams["camera"][1], max_chunks=args.live_chunks),
+                # any byte source works: here a generator of 4 KiB audio blocks
+                "microphone": service.start_live_stream(
+                    streams["microphone"][1],
+                    (bytes([n % 251]) * audio_block for n in range(args.live_chunks))),
+            }
+            for name, stream in sources.items():
+                reader = threading.Thread(target=_consume, args=(stream, tallies[name]), daemon=True)
+                reader.start()
+                readers.append(reader)
+            for snapshot in service.get_metrics_stream(interval=0.25):
+                print(f"  [{time.perf_counter() - started:5.2f} s] metrics: "
+                      f"{snapshot.chunks_processed:,} chunks, {format_bytes(snapshot.bytes_processed)}, "
+                      f"dropped {snapshot.dropped_chunks}", flush=True)
+                if not any(reader.is_alive() for reader in readers):
+                    break
+            for reader in readers:
+                reader.join()
+        finally:
+            service.shutdown()
+        elapsed = time.perf_counter() - started
+        metrics = {name: service.get_metrics(name) for name in streams}
+    return _demo_summary(args, streams, tallies, metrics, events, elapsed, size, file_crc, checksum)
+
+
+def _demo_summary(args, streams, tallies, metrics, events, elapsed, size, file_crc, checksum) -> int:
+    from collections import Counter
+
+    rows = []
+    totals: Counter = Counter()
+    by_type: Counter = Counter()
+    for name, (kind, _stream) in streams.items():
+        tally = tallies[name]
+        seconds = max(tally["seconds"], 1e-9)
+        rows.append((name, kind, f"{tally['chunks']:,}", f"{tally['bytes']:,}",
+                     f"{tally['bytes'] / seconds / 2**20:,.1f}", f"{metrics[name].dropped_chunks:,}",
+                     f"{tally['verified']:,}/{tally['checked']:,}" if checksum else "-"))
+        for key in ("chunks", "bytes", "checked", "verified"):
+            totals[key] += tally[key]
+        totals["dropped"] += metrics[name].dropped_chunks
+        by_type.update(tally["types"])
+    rows.append(("total", "", f"{totals['chunks']:,}", f"{totals['bytes']:,}", "",
+                 f"{totals['dropped']:,}",
+                 f"{totals['verified']:,}/{totals['checked']:,}" if checksum else "-"))
+    header = ("stream", "kind", "chunks", "bytes", "MiB/s", "drops", "checksums ok")
+    widths = [max(len(row[i]) for row in rows + [header]) for i in range(len(header))]
+
+    def line(row):
+        return "  " + "  ".join(cell.ljust(w) if i < 2 else cell.rjust(w)
+                                for i, (cell, w) in enumerate(zip(row, widths)))
+
+    print()
+    print(f"Summary ({elapsed:.2f} s)")
+    print(line(header))
+    print("  " + "-" * (sum(widths) + 2 * (len(widths) - 1)))
+    for row in rows[:-1]:
+        print(line(row))
+    print("  " + "-" * (sum(widths) + 2 * (len(widths) - 1)))
+    print(line(rows[-1]))
+    print("  chunks by type: " + ", ".join(f"{name} {count:,}" for name, count in sorted(by_type.items())))
+    print("  events seen:    " + ", ".join(f"{name} {count:,}" for name, count in sorted(events.items())))
+    file_tally = tallies["sample.media"]
+    intact = file_tally["bytes"] == size and file_tally["crc"] == file_crc
+    print(f"  file integrity: {'intact' if intact else 'DAMAGED'} - {file_tally['bytes']:,} of {size:,} "
+          f"bytes, CRC-32C {file_tally['crc']:08x} (file {file_crc:08x})")
+    errors = [f"{name}: {t['error']}" for name, t in tallies.items() if "error" in t]
+    for error in errors:
+        print(f"  stream error:   {error}")
+    verified = totals["verified"] == totals["checked"]
+    print(f"  checksums verified: {totals['verified']:,} of {totals['checked']:,}"
+          + ("" if checksum else " (checksums off)"))
+    # a live stream sheds chunks when its reader lags; each is counted and announced, none is lost
+    live_complete = all(tallies[name]["chunks"] + metrics[name].dropped_chunks == args.live_chunks
+                        for name in ("camera", "microphone"))
+    return 0 if intact and verified and not errors and live_complete else 1
+
+
+# --- bench --------------------------------------------------------------------------------------
+
+def cmd_bench(rest: Sequence[str]) -> int:
+    """`rs2fast bench ...`: hand the arguments to `rs2fast._bench.main` when it is installed."""
+    import importlib
+
+    try:
+        bench = importlib.import_module("rs2fast._bench")
+    except ModuleNotFoundError as error:
+        if error.name != "rs2fast._bench":
+            raise
+        print(f"{PROG}: error: benchmarks unavailable: the module rs2fast._bench is missing from "
+              "this installation", file=sys.stderr)
+        return 1
+    result = bench.main(list(rest))
+    return int(result or 0)
+
+
+# --- entry point --------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `rs2fast` argument parser (errors raise UsageError instead of exiting)."""
+    from rs2fast import __version__
+
+    parser = _Parser(prog=PROG, description="rs2fast: fast, trustworthy media chunk streaming.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="{demo,stream,bench}",
+                                     parser_class=_Parser)
+    commands.required = True
+    workers = max(1, min(4, os.cpu_count() or 1))
+
+    demo = commands.add_parser("demo", help="stream generated sample media through the full pipeline",
+                               description="Write a deterministic sample file, stream it while a live "
+                               "camera and microphone run, and print metrics and a summary table.")
+    demo.add_argument("--size-mib", type=_positive_int(1024), default=32, metavar="N",
+                      help="sample file size in MiB (default 32)")
+    demo.add_argument("--chunk-size", type=parse_size, default=64 << 10, metavar="SIZE",
+                      help="file chunk size, e.g. 65536 or 64K (default 64K)")
+    demo.add_argument("--live-chunks", type=_positive_int(1_000_000), default=400, metavar="N",
+                      help="chunks from each live source (default 400)")
+    demo.add_argument("--checksum", choices=CHECKSUM_CHOICES, default="crc32c",
+                      help="chunk checksum (default crc32c)")
+    demo.add_argument("--workers", type=_positive_int(256), default=workers, metavar="N",
+                      help=f"processor worker threads (default {workers})")
+    demo.set_defaults(run=cmd_demo)
+
+    stream = commands.add_parser("stream", help="stream a file in checksummed chunks",
+                                 description="Stream FILE through MediaStreamingService with a "
+                                 "progress bar (on a terminal) and a metrics summary.")
+    stream.add_argument("file", metavar="FILE", help="the file to stream")
+    stream.add_argument("--chunk-size", type=parse_size, default=64 << 10, metavar="SIZE",
+                        help="chunk size, e.g. 65536, 64K or 1M (default 64K, at most 64M)")
+    stream.add_argument("--checksum", choices=CHECKSUM_CHOICES, default="crc32c",
+                        help="chunk checksum (default crc32c)")
+    stream.add_argument("--workers", type=_positive_int(256), default=workers, metavar="N",
+                        help=f"processor worker threads (default {workers})")
+    stream.add_argument("--json", action="store_true",
+                        help="print the metrics and the summary as JSON lines")
+    stream.set_defaults(run=cmd_stream)
+
+    commands.add_parser("bench", help="print the side-by-side benchmark table (options go to it)",
+                        add_help=False)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point of `rs2fast` / `python -m rs2fast`; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] == "bench":
+            return cmd_bench(argv[1:])
+        args = build_parser().parse_args(argv)
+        return args.run(args)
+    except UsageError as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
+    except SystemExit as done:   # --help and --version
+        return done.code if isinstance(done.code, int) else 0
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -5,14 +5,14 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes
 from cpython.datetime cimport (import_datetime, timedelta_days, timedelta_microseconds,
                                timedelta_new, timedelta_seconds)
 from cpython.list cimport PyList_New
-from cpython.long cimport PyLong_AsLongAndOverflow
-from cpython.mem cimport PyMem_RawFree, PyMem_RawMalloc
+from cpython.long cimport PyLong_AsLongAndOverflow, PyLong_AsLongLongAndOverflow
+from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_RawFree, PyMem_RawMalloc
 from cpython.object cimport PyObject
 from cpython.tuple cimport PyTuple_GET_ITEM
 from cpython.unicode cimport (Py_UCS1, PyUnicode_1BYTE_DATA, PyUnicode_1BYTE_KIND, PyUnicode_GET_LENGTH,
                               PyUnicode_KIND, PyUnicode_New)
 from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
-from libc.string cimport memcmp, memcpy
+from libc.string cimport memchr, memcmp, memcpy
 
 import datetime
 import hashlib
@@ -36,7 +36,15 @@ cdef extern from "Python.h":
     # Borrowed-pointer variants, so hot loops touch refcounts exactly once per item.
     void _list_set_item "PyList_SET_ITEM"(object lst, Py_ssize_t i, PyObject* item)
     void _incref "Py_INCREF"(PyObject* obj)
-    int PyLong_CheckExact(object obj)
+    int _long_check_exact "PyLong_CheckExact"(PyObject* obj)
+    long _long_as_long_overflow "PyLong_AsLongAndOverflow"(PyObject* obj, int* overflow)
+    object PySequence_Fast(object seq, const char* message)
+    Py_ssize_t PySequence_Fast_GET_SIZE(object seq)
+    PyObject** PySequence_Fast_ITEMS(object seq)
+
+cdef inline const unsigned char* _view_bytes(memoryview view) noexcept:
+    cdef const unsigned char[::1] cells = view
+    return &cells[0] if cells.shape[0] else <const unsigned char*>b""
 
 cdef extern from *:
     """
@@ -44,7 +52,7 @@ cdef extern from *:
     #define RS2FAST_DEBUG 0
     #endif
     """
-    const int RS2FAST_DEBUG
+    const int _DEBUG_BUILD "RS2FAST_DEBUG"   # the C macro setup.py passes
 
 import_datetime()
 rs2_crc32c_init()
@@ -98,20 +106,31 @@ _init_tables()
 
 # --- validation helpers (the Python boundary) ------------------------------------------------------
 
+cdef long _small_int(object value) noexcept:
+    """A Python int's value, or -1 when it does not fit a C long (callers range-check)."""
+    cdef int overflow = 0
+    cdef long result = PyLong_AsLongAndOverflow(value, &overflow)
+    return -1 if overflow else result
+
+
 cdef int _type_code(object value, str name="chunk_type") except -1:
+    cdef long code
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be a ChunkType, not {type(value).__name__}")
-    if not 0 <= value < len(_CHUNK_TYPES):
-        raise ValueError(f"{name} {value!r} is not a ChunkType (0..{len(_CHUNK_TYPES) - 1})")
-    return <int>value
+    code = _small_int(value)
+    if not 0 <= code < 6:
+        raise ValueError(f"{name} {value!r} is not a ChunkType (0..5)")
+    return <int>code
 
 
 cdef int _priority_code(object value) except -1:
+    cdef long code
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"priority must be a MediaPriority, not {type(value).__name__}")
-    if not 1 <= value <= 3:
+    code = _small_int(value)
+    if not 1 <= code <= 3:
         raise ValueError(f"priority {value!r} is not a MediaPriority (1, 2 or 3)")
-    return <int>value
+    return <int>code
 
 
 cdef object _as_int(object value, str name):
@@ -127,7 +146,13 @@ cdef object _as_int(object value, str name):
 
 
 cdef uint64_t _sequence(object value, str name="sequence_number") except? 0:
-    value = _as_int(value, name)
+    cdef int overflow = 0
+    cdef long long small
+    if type(value) is not int:
+        value = _as_int(value, name)
+    small = PyLong_AsLongLongAndOverflow(value, &overflow)
+    if overflow == 0 and small >= 0:
+        return <uint64_t>small
     if value < 0 or value > _UINT64_MAX:
         raise ValueError(f"{name} {value} is outside 0..2**64-1")
     return <uint64_t>value
@@ -147,7 +172,7 @@ cdef int64_t _timestamp_ns(object value) except? -1:
     total = <int64_t>timedelta_days(value) * 86400 + timedelta_seconds(value)
     if -9223372036 <= total <= 9223372035:    # certainly inside int64 nanoseconds
         return total * 1_000_000_000 + <int64_t>timedelta_microseconds(value) * 1000
-    ns = total * 1_000_000_000 + timedelta_microseconds(value) * 1000
+    ns = <object>total * 1_000_000_000 + timedelta_microseconds(value) * 1000
     if ns < _INT64_MIN or ns > _INT64_MAX:
         raise ValueError(f"timestamp {value} is outside the +-292-year nanosecond range")
     return <int64_t>ns
@@ -323,21 +348,174 @@ cdef bytes _bytes_from_list(object items):
     cdef int overflow = 0
     cdef bytes out
     cdef char* w
+    cdef PyObject** cells
     if not isinstance(items, (list, tuple)):
         raise TypeError(f"data must be a list of ints 0..255, not {type(items).__name__}")
-    items = tuple(items)
-    n = len(items)
+    items = PySequence_Fast(items, "data")    # the list/tuple itself; the loop runs no Python code
+    n = PySequence_Fast_GET_SIZE(items)
+    cells = PySequence_Fast_ITEMS(items)
     out = PyBytes_FromStringAndSize(NULL, n)
     w = PyBytes_AS_STRING(out)
     for i in range(n):
-        item = <object>PyTuple_GET_ITEM(items, i)
-        if not PyLong_CheckExact(item):
+        if not _long_check_exact(cells[i]):
+            item = <object>cells[i]
             raise TypeError(f"data[{i}] must be an int 0..255, not {type(item).__name__}")
-        value = PyLong_AsLongAndOverflow(item, &overflow)
+        value = _long_as_long_overflow(cells[i], &overflow)
         if overflow or value < 0 or value > 255:
-            raise ValueError(f"data[{i}] = {item} is outside 0..255")
+            raise ValueError(f"data[{i}] = {<object>cells[i]} is outside 0..255")
         w[i] = <char>value
     return out
+
+
+# A fast path for from_json: find the top-level "data" array, parse it in C, and leave only the small
+# rest of the object to json.loads. Any doubt (escaped keys, odd numbers, non-Latin-1 text, a repeated
+# "data" key, malformed text) returns "no" and the caller takes the plain json.loads path, so errors
+# and results are exactly those of the slow path.
+
+cdef inline bint _is_ws(unsigned char c) noexcept nogil:
+    return c == 32 or c == 9 or c == 10 or c == 13
+
+
+cdef Py_ssize_t _skip_ws(const unsigned char* s, Py_ssize_t i, Py_ssize_t n) noexcept nogil:
+    while i < n and _is_ws(s[i]):
+        i += 1
+    return i
+
+
+cdef Py_ssize_t _skip_string(const unsigned char* s, Py_ssize_t i, Py_ssize_t n) noexcept nogil:
+    """s[i] is a quote: the index after the closing quote, or -1."""
+    i += 1
+    while i < n:
+        if s[i] == 92:              # backslash: skip the escaped character
+            i += 2
+        elif s[i] == 34:
+            return i + 1
+        else:
+            i += 1
+    return -1
+
+
+cdef Py_ssize_t _skip_value(const unsigned char* s, Py_ssize_t i, Py_ssize_t n) noexcept nogil:
+    """The index just after the JSON value starting at s[i] (not validated: json.loads does that)."""
+    cdef Py_ssize_t depth = 0
+    cdef unsigned char c
+    while i < n:
+        c = s[i]
+        if c == 34:
+            i = _skip_string(s, i, n)
+            if i < 0:
+                return -1
+            if depth == 0:
+                return i
+            continue
+        if c == 123 or c == 91:             # { [
+            depth += 1
+        elif c == 125 or c == 93:           # } ]
+            if depth == 0:
+                return i
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        elif depth == 0 and (c == 44 or _is_ws(c)):
+            return i
+        i += 1
+    return -1 if depth else i
+
+
+cdef Py_ssize_t _parse_byte_array(const unsigned char* s, Py_ssize_t i, Py_ssize_t n,
+                                  uint8_t* out, Py_ssize_t* count) noexcept nogil:
+    """Parse `[int, ...]` (each 0..255, JSON number syntax) at s[i] == '['; the index after ']' or -1."""
+    cdef Py_ssize_t k = 0
+    cdef unsigned int value
+    i = _skip_ws(s, i + 1, n)
+    if i < n and s[i] == 93:
+        count[0] = 0
+        return i + 1
+    while i < n:
+        if not 48 <= s[i] <= 57:
+            return -1
+        value = s[i] - 48
+        i += 1
+        if value == 0 and i < n and 48 <= s[i] <= 57:
+            return -1                       # leading zero: not JSON
+        while i < n and 48 <= s[i] <= 57:
+            value = value * 10 + (s[i] - 48)
+            if value > 255:
+                return -1
+            i += 1
+        out[k] = <uint8_t>value
+        k += 1
+        i = _skip_ws(s, i, n)
+        if i >= n:
+            return -1
+        if s[i] == 44:
+            i = _skip_ws(s, i + 1, n)
+        elif s[i] == 93:
+            count[0] = k
+            return i + 1
+        else:
+            return -1
+    return -1
+
+
+cdef object _scan_rs2_json(const unsigned char* s, Py_ssize_t n, Py_ssize_t* start, Py_ssize_t* end):
+    """The payload of the top-level "data" array as bytes (its span in start/end), or None."""
+    cdef Py_ssize_t i, key, key_end, found = -1, count = 0
+    cdef uint8_t* buffer
+    i = _skip_ws(s, 0, n)
+    if i >= n or s[i] != 123:
+        return None
+    i = _skip_ws(s, i + 1, n)
+    if i < n and s[i] == 125:
+        return None
+    while True:
+        if i >= n or s[i] != 34:
+            return None
+        key = i + 1
+        i = _skip_string(s, i, n)
+        if i < 0:
+            return None
+        key_end = i - 1
+        if memchr(s + key, 92, <size_t>(key_end - key)) != NULL:
+            return None                     # an escaped key: let json decide
+        i = _skip_ws(s, i, n)
+        if i >= n or s[i] != 58:
+            return None
+        i = _skip_ws(s, i + 1, n)
+        if i >= n:
+            return None
+        if key_end - key == 4 and memcmp(s + key, b"data", 4) == 0:
+            if found >= 0 or s[i] != 91:
+                return None
+            found = i
+            buffer = <uint8_t*>PyMem_Malloc(<size_t>((n - i) // 2 + 1))
+            if buffer == NULL:
+                return None
+            try:
+                i = _parse_byte_array(s, i, n, buffer, &count)
+                if i < 0:
+                    return None
+                payload = PyBytes_FromStringAndSize(<const char*>buffer, count)
+            finally:
+                PyMem_Free(buffer)
+            start[0] = found
+            end[0] = i
+        else:
+            i = _skip_value(s, i, n)
+            if i < 0:
+                return None
+        i = _skip_ws(s, i, n)
+        if i >= n:
+            return None
+        if s[i] == 44:
+            i = _skip_ws(s, i + 1, n)
+        elif s[i] == 125:
+            break
+        else:
+            return None
+    if _skip_ws(s, i + 1, n) != n or found < 0:
+        return None
+    return payload
 
 
 cdef object _field(object mapping, str key, str label=None):
@@ -362,6 +540,7 @@ cdef tuple _secs_nanos(int64_t ns):
 # --- MediaChunk --------------------------------------------------------------------------------------
 
 @cython.final
+@cython.auto_pickle(False)
 cdef class _BufferOwner:
     """Holds one exported buffer of a foreign object for as long as chunks point into it."""
     cdef Py_buffer view
@@ -370,14 +549,14 @@ cdef class _BufferOwner:
     def __cinit__(self, object source):
         _get_buffer(source, &self.view, "data")
         self.held = True
-        if RS2FAST_DEBUG:
+        if _DEBUG_BUILD:
             _debug_counts[0] += 1
 
     def __dealloc__(self):
         if self.held:
             PyBuffer_Release(&self.view)
             self.held = False
-            if RS2FAST_DEBUG:
+            if _DEBUG_BUILD:
                 _debug_counts[0] -= 1
 
 
@@ -404,6 +583,49 @@ def _chunk_from_state(stream_id, sequence_number, data, chunk_type, priority, ti
     """Unpickling helper: rebuild (and re-validate) a MediaChunk from its eight field values."""
     return MediaChunk(stream_id, sequence_number, data, chunk_type, priority,
                       is_final=is_final, checksum=checksum, timestamp_ns=timestamp_ns)
+
+
+cdef MediaChunk _chunk_from_mapping(object mapping, object payload):
+    """from_dict's work; `payload` (bytes) replaces the "data" field when the caller parsed it."""
+    if not hasattr(mapping, "keys") or not hasattr(mapping, "__getitem__"):
+        raise TypeError(f"from_dict() needs a mapping, not {type(mapping).__name__}")
+    stream_id = _field(mapping, "stream_id")
+    if not isinstance(stream_id, str):
+        raise TypeError(f"stream_id must be a str, not {type(stream_id).__name__}")
+    seq = _sequence(_json_int(_field(mapping, "sequence_number"), "sequence_number"))
+    data = _field(mapping, "data")
+    if payload is None:
+        payload = _bytes_from_list(data)
+    type_name = _field(mapping, "chunk_type")
+    if not isinstance(type_name, str):
+        raise TypeError(f"chunk_type must be a variant name str, not {type(type_name).__name__}")
+    if type_name not in _TYPE_BY_NAME:
+        raise ValueError(f"chunk_type {type_name!r} is not a ChunkType variant name")
+    priority_name = _field(mapping, "priority")
+    if not isinstance(priority_name, str):
+        raise TypeError(f"priority must be a variant name str, not {type(priority_name).__name__}")
+    if priority_name not in _PRIORITY_BY_NAME:
+        raise ValueError(f"priority {priority_name!r} is not a MediaPriority variant name")
+    stamp = _field(mapping, "timestamp")
+    if not hasattr(stamp, "keys") or not hasattr(stamp, "__getitem__"):
+        raise TypeError(f"timestamp must be an object {{secs, nanos}}, not {type(stamp).__name__}")
+    secs = _json_int(_field(stamp, "secs", "timestamp.secs"), "timestamp.secs")
+    nanos = _json_int(_field(stamp, "nanos", "timestamp.nanos"), "timestamp.nanos")
+    if secs < 0:
+        raise ValueError(f"timestamp.secs {secs} is negative")
+    if not 0 <= nanos < 1_000_000_000:
+        raise ValueError(f"timestamp.nanos {nanos} is outside 0..999999999")
+    ns = secs * 1_000_000_000 + nanos
+    if ns > _INT64_MAX:
+        raise ValueError(f"timestamp {secs}s is beyond the int64 nanosecond range")
+    is_final = _field(mapping, "is_final")
+    if type(is_final) is not bool:
+        raise TypeError(f"is_final must be a bool, not {type(is_final).__name__}")
+    checksum = _checked_checksum(_field(mapping, "checksum"))
+    return make_chunk(_checked_stream_id(stream_id), seq, payload,
+                      <const uint8_t*>PyBytes_AS_STRING(payload), PyBytes_GET_SIZE(payload),
+                      _TYPE_BY_NAME[type_name], _PRIORITY_BY_NAME[priority_name], <int64_t>ns,
+                      is_final, checksum)
 
 
 @cython.final
@@ -628,50 +850,30 @@ cdef class MediaChunk:
     def from_dict(mapping):
         """Build a chunk from RS2's serde JSON object. Missing fields -> ValueError naming them;
         extra fields are ignored; mistyped fields -> TypeError/ValueError naming them."""
-        if not hasattr(mapping, "keys") or not hasattr(mapping, "__getitem__"):
-            raise TypeError(f"from_dict() needs a mapping, not {type(mapping).__name__}")
-        stream_id = _field(mapping, "stream_id")
-        if not isinstance(stream_id, str):
-            raise TypeError(f"stream_id must be a str, not {type(stream_id).__name__}")
-        seq = _sequence(_json_int(_field(mapping, "sequence_number"), "sequence_number"))
-        payload = _bytes_from_list(_field(mapping, "data"))
-        type_name = _field(mapping, "chunk_type")
-        if not isinstance(type_name, str):
-            raise TypeError(f"chunk_type must be a variant name str, not {type(type_name).__name__}")
-        if type_name not in _TYPE_BY_NAME:
-            raise ValueError(f"chunk_type {type_name!r} is not a ChunkType variant name")
-        priority_name = _field(mapping, "priority")
-        if not isinstance(priority_name, str):
-            raise TypeError(f"priority must be a variant name str, not {type(priority_name).__name__}")
-        if priority_name not in _PRIORITY_BY_NAME:
-            raise ValueError(f"priority {priority_name!r} is not a MediaPriority variant name")
-        stamp = _field(mapping, "timestamp")
-        if not isinstance(stamp, dict):
-            raise TypeError(f"timestamp must be an object {{secs, nanos}}, not {type(stamp).__name__}")
-        secs = _json_int(_field(stamp, "secs", "timestamp.secs"), "timestamp.secs")
-        nanos = _json_int(_field(stamp, "nanos", "timestamp.nanos"), "timestamp.nanos")
-        if secs < 0:
-            raise ValueError(f"timestamp.secs {secs} is negative")
-        if not 0 <= nanos < 1_000_000_000:
-            raise ValueError(f"timestamp.nanos {nanos} is outside 0..999999999")
-        ns = secs * 1_000_000_000 + nanos
-        if ns > _INT64_MAX:
-            raise ValueError(f"timestamp {secs}s is beyond the int64 nanosecond range")
-        is_final = _field(mapping, "is_final")
-        if type(is_final) is not bool:
-            raise TypeError(f"is_final must be a bool, not {type(is_final).__name__}")
-        checksum = _checked_checksum(_field(mapping, "checksum"))
-        return make_chunk(_checked_stream_id(stream_id), seq, payload,
-                          <const uint8_t*>PyBytes_AS_STRING(payload), PyBytes_GET_SIZE(payload),
-                          _TYPE_BY_NAME[type_name], _PRIORITY_BY_NAME[priority_name], <int64_t>ns,
-                          is_final, checksum)
+        return _chunk_from_mapping(mapping, None)
 
     @staticmethod
     def from_json(text):
-        """Parse RS2's JSON text (str, bytes or bytearray) into a chunk; see from_dict for the rules."""
-        if not isinstance(text, (str, bytes, bytearray)):
+        """Parse RS2's JSON text (str, bytes or bytearray) into a chunk; see from_dict for the rules.
+        The byte array is parsed in C; the rest of the object goes through json.loads."""
+        cdef Py_ssize_t start = 0, end = 0
+        payload = None
+        if isinstance(text, str):
+            if PyUnicode_KIND(text) == PyUnicode_1BYTE_KIND and PyUnicode_GET_LENGTH(text) >= 512:
+                payload = _scan_rs2_json(PyUnicode_1BYTE_DATA(text), PyUnicode_GET_LENGTH(text),
+                                         &start, &end)
+                if payload is not None:
+                    text = "".join((text[:start], "0", text[end:]))
+        elif isinstance(text, (bytes, bytearray)):
+            if len(text) < 512:
+                return _chunk_from_mapping(json.loads(text), None)
+            with memoryview(text) as view:
+                payload = _scan_rs2_json(_view_bytes(view), len(view), &start, &end)
+            if payload is not None:
+                text = b"".join((text[:start], b"0", text[end:]))
+        else:
             raise TypeError(f"from_json() needs str or bytes, not {type(text).__name__}")
-        return MediaChunk.from_dict(json.loads(text))
+        return _chunk_from_mapping(json.loads(text), payload)
 
     # --- checksums -------------------------------------------------------------------------------
 
@@ -1101,6 +1303,6 @@ cdef void _crc_many(uint32_t* out, const uint8_t** ptrs, const size_t* lengths, 
 def debug_counters():
     """Debug-build counters: {"enabled": True, "live_buffer_owners": n} in RS2FAST_DEBUG=1 builds,
     {"enabled": False} otherwise."""
-    if RS2FAST_DEBUG:
+    if _DEBUG_BUILD:
         return {"enabled": True, "live_buffer_owners": _debug_counts[0]}
     return {"enabled": False}

@@ -2,11 +2,91 @@
 #
 # The heap is a min-max heap of HeapEntry structs in one C array: even levels hold entries that
 # come out before all their descendants, odd levels entries that come out after them, so both the
-# best item (index 0) and the worst item (index 1 or 2) are reachable in O(1) and removable in
+# best item (index 0) and the worst item (index 1 or 2) are found in O(1) and removed in
 # O(log n). Items themselves live in a slot table of owned PyObject* references.
 cimport cython
 from cpython.object cimport PyObject
 from libc.stdint cimport int32_t, uint8_t, uint64_t
+
+
+# The structure lock. Python >= 3.13: PyMutex. Older Pythons with GCC/Clang on POSIX: a
+# test-and-test-and-set lock (spin, then yield, then short sleeps); PyThread's lock would cost
+# a clock_gettime per acquire there. Elsewhere: a PyThread lock. rs2_lock_gil() is for callers
+# holding the GIL: it releases the GIL while it waits, so the lock is never awaited with the GIL
+# held. A holder of the lock never waits for the GIL or runs Python code.
+cdef extern from *:
+    """
+    #ifndef RS2FAST_HEAP_LOCK_DEFINED
+    #define RS2FAST_HEAP_LOCK_DEFINED
+    #include <string.h>
+    #if PY_VERSION_HEX >= 0x030D0000
+    typedef struct { PyMutex m; } rs2_lock_t;
+    static int rs2_lock_init(rs2_lock_t *l) { memset(l, 0, sizeof(*l)); return 0; }
+    static void rs2_lock_free(rs2_lock_t *l) { (void)l; }
+    static inline void rs2_lock_gil(rs2_lock_t *l) { PyMutex_Lock(&l->m); }
+    static inline void rs2_lock_nogil(rs2_lock_t *l) { PyMutex_Lock(&l->m); }
+    static inline void rs2_unlock(rs2_lock_t *l) { PyMutex_Unlock(&l->m); }
+    #elif (defined(__GNUC__) || defined(__clang__)) && !defined(_WIN32)
+    #include <sched.h>
+    #include <time.h>
+    typedef struct { int held; } rs2_lock_t;
+    static int rs2_lock_init(rs2_lock_t *l) { l->held = 0; return 0; }
+    static void rs2_lock_free(rs2_lock_t *l) { (void)l; }
+    static inline int rs2_lock_try(rs2_lock_t *l) {
+        return __atomic_load_n(&l->held, __ATOMIC_RELAXED) == 0
+            && __atomic_exchange_n(&l->held, 1, __ATOMIC_ACQUIRE) == 0;
+    }
+    static void rs2_lock_wait(rs2_lock_t *l) {
+        unsigned long n = 0;
+        while (!rs2_lock_try(l)) {
+            if (n < 64) {
+    #if defined(__x86_64__) || defined(__i386__)
+                __builtin_ia32_pause();
+    #elif defined(__aarch64__)
+                __asm__ __volatile__("yield");
+    #endif
+            } else if (n < 1024) {
+                sched_yield();
+            } else {
+                struct timespec ts = {0, 20000};
+                nanosleep(&ts, NULL);
+            }
+            n++;
+        }
+    }
+    static inline void rs2_lock_nogil(rs2_lock_t *l) { if (!rs2_lock_try(l)) rs2_lock_wait(l); }
+    static inline void rs2_lock_gil(rs2_lock_t *l) {
+        if (!rs2_lock_try(l)) {
+            Py_BEGIN_ALLOW_THREADS
+            rs2_lock_wait(l);
+            Py_END_ALLOW_THREADS
+        }
+    }
+    static inline void rs2_unlock(rs2_lock_t *l) { __atomic_store_n(&l->held, 0, __ATOMIC_RELEASE); }
+    #else
+    #include "pythread.h"
+    typedef struct { PyThread_type_lock t; } rs2_lock_t;
+    static int rs2_lock_init(rs2_lock_t *l) { l->t = PyThread_allocate_lock(); return l->t ? 0 : -1; }
+    static void rs2_lock_free(rs2_lock_t *l) { if (l->t) PyThread_free_lock(l->t); l->t = NULL; }
+    static inline void rs2_lock_nogil(rs2_lock_t *l) { PyThread_acquire_lock(l->t, WAIT_LOCK); }
+    static inline void rs2_lock_gil(rs2_lock_t *l) {
+        if (!PyThread_acquire_lock(l->t, NOWAIT_LOCK)) {
+            Py_BEGIN_ALLOW_THREADS
+            PyThread_acquire_lock(l->t, WAIT_LOCK);
+            Py_END_ALLOW_THREADS
+        }
+    }
+    static inline void rs2_unlock(rs2_lock_t *l) { PyThread_release_lock(l->t); }
+    #endif
+    #endif
+    """
+    ctypedef struct rs2_lock_t:
+        pass
+    int rs2_lock_init(rs2_lock_t* lock) noexcept
+    void rs2_lock_free(rs2_lock_t* lock) noexcept
+    void rs2_lock_gil(rs2_lock_t* lock) noexcept            # GIL held (released while waiting)
+    void rs2_lock_nogil(rs2_lock_t* lock) noexcept nogil    # GIL not held
+    void rs2_unlock(rs2_lock_t* lock) noexcept nogil
 
 
 # One heap entry: the key (priority, seq, order) packed into 128 bits so that a smaller
@@ -18,6 +98,7 @@ cdef struct HeapEntry:
     uint64_t key_hi
     uint64_t key_lo
     int32_t slot        # index into the slot table
+
 
 cdef inline HeapEntry make_entry(uint8_t priority, uint64_t seq, uint64_t order,
                                  int32_t slot) noexcept nogil:
@@ -43,15 +124,17 @@ cdef inline uint64_t entry_order(const HeapEntry* e) noexcept nogil:
 @cython.final
 cdef class PriorityHeap:
     # All fields below are guarded by `lock`, except `slots[s]` for a slot s that the calling
-    # thread has reserved (taken off the free stack) and not yet published in `entries`.
+    # thread has reserved (taken off the free stack) and not yet published in `entries`, or
+    # has taken out of `entries` and not yet returned to the free stack.
     cdef HeapEntry* entries     # the min-max heap, `count` live entries (capacity `cap`)
     cdef PyObject** slots       # slot table: owned references, NULL when free
     cdef int32_t* free_slots    # stack of free slot indices, `free_top` of them
     cdef Py_ssize_t cap
     cdef Py_ssize_t count       # written under the lock; read relaxed by __len__
     cdef Py_ssize_t free_top    # written under the lock; read relaxed by live_slots
-    cdef uint64_t next_order
-    cdef cython.pymutex lock    # never held while waiting for the GIL or running Python code
+    cdef uint64_t next_order    # arrival counter, < 2**62
+    cdef rs2_lock_t lock
+    cdef bint lock_ready
 
     # C-level fast paths (GIL held; arguments already valid: priority 1..3).
     # push_entry: 1 if pushed, 0 if full (OverflowError after 2**62 arrivals without the heap

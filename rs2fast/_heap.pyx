@@ -1,18 +1,19 @@
+# cython: autotestdict=False
 """PriorityHeap: a bounded, thread-safe min-max heap of items keyed by (priority, sequence).
 
 Order: priority DESC, then sequence ASC, then arrival ASC (FIFO among equal keys). The heap never
 blocks or waits; the blocking MediaPriorityQueue is built on top of it.
 """
 cimport cython
-from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE, PyList_New
-from cpython.long cimport PyLong_AsLongAndOverflow, PyLong_Check
 from cpython.bool cimport PyBool_Check
+from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE, PyList_New
+from cpython.long cimport PyLong_AsLongAndOverflow, PyLong_AsLongLongAndOverflow, PyLong_Check
 from cpython.mem cimport PyMem_RawCalloc, PyMem_RawFree, PyMem_RawMalloc
 from cpython.object cimport PyObject
+from cpython.pyport cimport PY_SSIZE_T_MAX
 from cpython.ref cimport Py_DECREF, Py_INCREF, Py_XDECREF, Py_XINCREF
-from libc.stdint cimport int32_t, uint8_t, uint64_t
-from libc.stdlib cimport qsort
-from libc.string cimport memcpy
+from libc.stdint cimport int32_t, uint8_t, uint32_t, uint64_t
+from libc.string cimport memcpy, memset
 
 from rs2fast._chunk cimport MediaChunk
 
@@ -25,11 +26,20 @@ cdef extern from *:
         return (ahi < bhi) | ((ahi == bhi) & (alo < blo));
     #endif
     }
+    static inline int rs2_heap_clz64(uint64_t v) {  /* v != 0 */
+    #if defined(__GNUC__) || defined(__clang__)
+        return __builtin_clzll((unsigned long long)v);
+    #else
+        int n = 0;
+        while (!(v & 0x8000000000000000ULL)) { v <<= 1; n++; }
+        return n;
+    #endif
+    }
     #if defined(__GNUC__) || defined(__clang__)
     #define RS2_HEAP_LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
     #define RS2_HEAP_STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
     static inline int rs2_heap_is_best_level(Py_ssize_t i) {
-        /* level = floor(log2(i + 1)); even levels are "best" (max) levels */
+        /* level = floor(log2(i + 1)); even levels are "best" levels */
         return ((63 - __builtin_clzll((unsigned long long)i + 1ULL)) & 1) == 0;
     }
     #else
@@ -47,6 +57,7 @@ cdef extern from *:
     void RS2_HEAP_STORE(Py_ssize_t, Py_ssize_t) noexcept nogil
     bint rs2_heap_is_best_level(Py_ssize_t) noexcept nogil
     bint rs2_heap_key_less(uint64_t, uint64_t, uint64_t, uint64_t) noexcept nogil
+    int rs2_heap_clz64(uint64_t) noexcept nogil
 
 cdef extern from "Python.h":
     # PyList_SET_ITEM taking an owned PyObject* (the list steals it).
@@ -57,11 +68,13 @@ cdef enum:
     # Batches of at least this many items release the GIL while they sift (≈ 12 KiB of entries).
     _NOGIL_MIN_ITEMS = 512
     # Staging buffers up to this many entries live on the C stack.
-    _LOCAL_ITEMS = 128
+    _LOCAL_ITEMS = 64
+    # Draining at least this many items sorts them (radix) instead of popping one by one.
+    _SORT_MIN_ITEMS = 64
     # Slot indices are int32.
     _MAX_CAPACITY = 0x7FFFFFFF
 
-# Arrival counters stay below 2**62 (they fit the low bits of key_lo); see _next_orders.
+# Arrival counters stay below 2**62 (they fit the low bits of key_lo); see _take_orders.
 cdef uint64_t _ORDER_LIMIT = (<uint64_t>1) << 62
 
 
@@ -69,16 +82,12 @@ cdef uint64_t _ORDER_LIMIT = (<uint64_t>1) << 62
 
 cdef inline bint _before(const HeapEntry* a, const HeapEntry* b) noexcept nogil:
     """True when `a` comes out before `b` (entries are never equal: orders are unique)."""
-    return rs2_heap_key_less(a.key_hi, a.key_lo, b.key_hi, b.key_lo)
+    return rs2_heap_key_less(a.key_hi, a.key_lo & 0xC000000000000000ULL, b.key_hi, b.key_lo & 0xC000000000000000ULL) | ((a.key_hi == b.key_hi) & ((a.key_lo >> 62) == (b.key_lo >> 62)) & (a.slot < b.slot))
 
 
 cdef inline bint _ext(const HeapEntry* a, const HeapEntry* b, bint best) noexcept nogil:
     """True when `a` is more extreme than `b` in direction `best` (best: before; else: after)."""
     return _before(a, b) == best
-
-
-cdef int _cmp_entries(const void* a, const void* b) noexcept nogil:
-    return -1 if _before(<const HeapEntry*>a, <const HeapEntry*>b) else 1
 
 
 # --- min-max heap kernels (callers hold the lock) -----------------------------------------------
@@ -106,7 +115,7 @@ cdef void _sift_up(HeapEntry* h, Py_ssize_t i, HeapEntry x) noexcept nogil:
 
 cdef void _sift_down(HeapEntry* h, Py_ssize_t n, Py_ssize_t i, HeapEntry x,
                      bint best) noexcept nogil:
-    """Place `x` into the hole at `i` (a `best` level iff `best`) of a heap of `n` entries."""
+    """Place `x` into the hole at `i` (a best level iff `best`) of a heap of `n` entries."""
     cdef Py_ssize_t c, g, m, a, b, j, p
     cdef HeapEntry t
     while True:
@@ -156,7 +165,7 @@ cdef inline Py_ssize_t _worst_index(const HeapEntry* h, Py_ssize_t n) noexcept n
 
 
 cdef inline HeapEntry _remove_at(HeapEntry* h, Py_ssize_t n, Py_ssize_t i) noexcept nogil:
-    """Remove and return h[i], where i is the best (0) or worst index of a heap of n ≥ 1."""
+    """Remove and return h[i], where i is the best (0) or worst index of a heap of n >= 1."""
     cdef HeapEntry out = h[i]
     n -= 1
     if i < n:
@@ -176,24 +185,153 @@ cdef void _insert_many(HeapEntry* h, Py_ssize_t* countp, const HeapEntry* src,
     RS2_HEAP_STORE(countp[0], n + k)
 
 
-cdef Py_ssize_t _pop_many(HeapEntry* h, Py_ssize_t* countp, HeapEntry* out, Py_ssize_t room,
-                          Py_ssize_t max_items) noexcept nogil:
-    """Pop up to `max_items` best entries into `out`; -1 (nothing done) if `room` is too small."""
-    cdef Py_ssize_t n = countp[0], k = max_items, j
-    if k > n:
-        k = n
-    if k > room:
-        return -1
+cdef void _pop_into(HeapEntry* h, Py_ssize_t* countp, HeapEntry* out,
+                    Py_ssize_t k) noexcept nogil:
+    """Pop the k (<= count) best entries into out[0:k], best first."""
+    cdef Py_ssize_t n = countp[0], j
     for j in range(k):
         out[j] = h[0]
         n -= 1
         if n > 0:
             _sift_down(h, n, 0, h[n], True)
     RS2_HEAP_STORE(countp[0], n)
-    return k
 
 
-# --- argument checks ----------------------------------------------------------------------------
+cdef void _radix_entries(HeapEntry* a, HeapEntry* tmp, Py_ssize_t n, uint64_t diff_hi,
+                         uint64_t diff_lo) noexcept nogil:
+    """Sort a[0:n] best first: LSD radix over the key bytes that differ between entries."""
+    cdef uint32_t counts[256]
+    cdef uint32_t total, c
+    cdef int d, sh
+    cdef Py_ssize_t i
+    cdef HeapEntry* src = a
+    cdef HeapEntry* dst = tmp
+    cdef HeapEntry* swap
+    for d in range(16):           # digits 0..7: key_lo bytes, 8..15: key_hi bytes (LSD first)
+        sh = (d & 7) * 8
+        if not (((diff_lo if d < 8 else diff_hi) >> sh) & 0xFF):
+            continue
+        memset(counts, 0, sizeof(counts))
+        if d < 8:
+            for i in range(n):
+                counts[(src[i].key_lo >> sh) & 0xFF] += 1
+        else:
+            for i in range(n):
+                counts[(src[i].key_hi >> sh) & 0xFF] += 1
+        total = 0
+        for i in range(256):
+            c = counts[i]
+            counts[i] = total
+            total += c
+        if d < 8:
+            for i in range(n):
+                c = (src[i].key_lo >> sh) & 0xFF
+                dst[counts[c]] = src[i]
+                counts[c] += 1
+        else:
+            for i in range(n):
+                c = (src[i].key_hi >> sh) & 0xFF
+                dst[counts[c]] = src[i]
+                counts[c] += 1
+        swap = src
+        src = dst
+        dst = swap
+    if src != a:
+        memcpy(a, src, <size_t>n * sizeof(HeapEntry))
+
+
+cdef HeapEntry* _sort_entries(HeapEntry* a, HeapEntry* scratch, Py_ssize_t n) noexcept nogil:
+    """Sort the entries a[0:n] best first; return where the sorted run is (a or in scratch).
+
+    `scratch` holds 2*n entries. Bits that all keys share cannot change the order, so the
+    varying bits are packed with the entry index into one uint64 (when they fit) and that is
+    radix-sorted, 8 bits a pass; otherwise the whole entries are radix-sorted byte by byte.
+    """
+    cdef uint64_t or_hi = 0, or_lo = 0, and_hi = ~(<uint64_t>0), and_lo = ~(<uint64_t>0)
+    cdef uint64_t diff, w, ck, idx_mask
+    cdef uint64_t run_mask[16]
+    cdef int run_shift[16]
+    cdef int run_width[16]
+    cdef bint run_hi[16]
+    cdef int nruns = 0, total = 0, ib = 0, r, s, width, word, sh
+    cdef uint32_t counts[256]
+    cdef uint32_t acc, c
+    cdef Py_ssize_t i, j
+    cdef HeapEntry x
+    cdef uint64_t* keys
+    cdef uint64_t* ktmp
+    cdef uint64_t* kswap
+    cdef HeapEntry* out
+    if n < _SORT_MIN_ITEMS:
+        for i in range(1, n):
+            x = a[i]
+            j = i
+            while j > 0 and _before(&x, &a[j - 1]):
+                a[j] = a[j - 1]
+                j -= 1
+            a[j] = x
+        return a
+    for i in range(n):
+        or_hi |= a[i].key_hi
+        and_hi &= a[i].key_hi
+        or_lo |= a[i].key_lo
+        and_lo &= a[i].key_lo
+    # Runs of varying bits, most significant first.
+    for word in range(2):
+        diff = (or_hi ^ and_hi) if word == 0 else (or_lo ^ and_lo)
+        while diff != 0 and nruns < 16:
+            s = 63 - rs2_heap_clz64(diff)                # top bit of the run
+            w = ~diff << (63 - s)                         # bits below the top, inverted, at the top
+            width = (s + 1) if w == 0 else rs2_heap_clz64(w)
+            run_hi[nruns] = word == 0
+            run_shift[nruns] = s + 1 - width
+            run_width[nruns] = width
+            run_mask[nruns] = (~(<uint64_t>0)) >> (64 - width)
+            diff &= ~(run_mask[nruns] << run_shift[nruns])
+            total += width
+            nruns += 1
+        if diff != 0:
+            total = 1000                                  # too fragmented: full-entry radix
+    while ((<uint64_t>1) << ib) < <uint64_t>n:
+        ib += 1
+    if total + ib > 64:
+        _radix_entries(a, scratch, n, or_hi ^ and_hi, or_lo ^ and_lo)
+        return a
+    keys = <uint64_t*>scratch
+    ktmp = keys + n
+    out = <HeapEntry*>(ktmp + n)
+    for i in range(n):
+        ck = 0
+        for r in range(nruns):
+            w = a[i].key_hi if run_hi[r] else a[i].key_lo
+            ck = (ck << run_width[r]) | ((w >> run_shift[r]) & run_mask[r])
+        keys[i] = (ck << ib) | <uint64_t>i
+    # Compact keys are unique (orders are), so the index bits need no pass.
+    sh = ib
+    while sh < ib + total:
+        memset(counts, 0, sizeof(counts))
+        for i in range(n):
+            counts[(keys[i] >> sh) & 0xFF] += 1
+        acc = 0
+        for i in range(256):
+            c = counts[i]
+            counts[i] = acc
+            acc += c
+        for i in range(n):
+            c = (keys[i] >> sh) & 0xFF
+            ktmp[counts[c]] = keys[i]
+            counts[c] += 1
+        kswap = keys
+        keys = ktmp
+        ktmp = kswap
+        sh += 8
+    idx_mask = ((<uint64_t>1) << ib) - 1
+    for i in range(n):
+        out[i] = a[keys[i] & idx_mask]
+    return out
+
+
+# --- argument checks and small helpers ----------------------------------------------------------
 
 cdef inline int _priority_arg(object value) except -1:
     cdef int overflow = 0
@@ -213,6 +351,20 @@ cdef inline uint64_t _sequence_arg(object value) except? 0:
         return <uint64_t>value
     except OverflowError:
         raise ValueError(f"sequence must be in 0..2**64-1, got {value!r}") from None
+
+
+cdef Py_ssize_t _count_arg(object value, str name) except -1:
+    """A non-negative int argument; values past PY_SSIZE_T_MAX are clamped to it."""
+    cdef int overflow = 0
+    cdef long long v
+    if not PyLong_Check(value) or PyBool_Check(value):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    v = PyLong_AsLongLongAndOverflow(value, &overflow)
+    if overflow < 0 or (overflow == 0 and v < 0):
+        raise ValueError(f"{name} must be >= 0, got {value!r}")
+    if overflow > 0 or v > PY_SSIZE_T_MAX:
+        return PY_SSIZE_T_MAX
+    return <Py_ssize_t>v
 
 
 cdef int _orders_exhausted() except -1:
@@ -250,12 +402,13 @@ cdef inline HeapEntry* _alloc_entries(Py_ssize_t n, HeapEntry* local) except NUL
 
 
 @cython.final
+@cython.auto_pickle(False)
 cdef class PriorityHeap:
     """Bounded, thread-safe priority heap of Python objects keyed by (priority, sequence).
 
-    Best first: higher priority, then lower sequence, then earlier arrival. Both ends are
-    O(log n) (a min-max heap). Never blocks: `push` returns False when full, `pop` raises
-    IndexError when empty. Batch calls release the GIL while they sift.
+    Best first: higher priority, then lower sequence, then earlier arrival (FIFO among equal
+    keys). Both ends are O(log n) (a min-max heap). Never blocks: `push` returns False when
+    full, `pop` raises IndexError when empty. Batch calls release the GIL while they sift.
     """
 
     def __cinit__(self, capacity):
@@ -266,11 +419,15 @@ cdef class PriorityHeap:
         self.count = 0
         self.free_top = 0
         self.next_order = 0
+        self.lock_ready = False
         if not PyLong_Check(capacity) or PyBool_Check(capacity):
             raise TypeError(f"capacity must be an int, not {type(capacity).__name__}")
         if capacity < 1 or capacity > _MAX_CAPACITY:
             raise ValueError(f"capacity must be in 1..{_MAX_CAPACITY}, got {capacity!r}")
         cdef Py_ssize_t n = capacity, i
+        if rs2_lock_init(&self.lock) != 0:
+            raise MemoryError()
+        self.lock_ready = True
         self.entries = <HeapEntry*>PyMem_RawMalloc(<size_t>n * sizeof(HeapEntry))
         self.slots = <PyObject**>PyMem_RawCalloc(<size_t>n, sizeof(PyObject*))
         self.free_slots = <int32_t*>PyMem_RawMalloc(<size_t>n * sizeof(int32_t))
@@ -280,6 +437,9 @@ cdef class PriorityHeap:
             self.free_slots[i] = <int32_t>(n - 1 - i)
         self.cap = n
         self.free_top = n
+
+    def __init__(self, capacity):
+        """Create an empty heap holding at most `capacity` (>= 1) items."""
 
     def __dealloc__(self):
         cdef Py_ssize_t i
@@ -296,6 +456,9 @@ cdef class PriorityHeap:
         self.entries = NULL
         PyMem_RawFree(self.free_slots)
         self.free_slots = NULL
+        if self.lock_ready:
+            rs2_lock_free(&self.lock)
+            self.lock_ready = False
 
     # --- C-level fast paths --------------------------------------------------------------------
 
@@ -304,19 +467,20 @@ cdef class PriorityHeap:
         cdef uint64_t order
         cdef int32_t slot
         cdef int result = 1
-        with self.lock:
-            top = self.free_top - 1
-            if top < 0:
-                result = 0
-            elif not _take_orders(self, 1, &order):
-                result = -1
-            else:
-                RS2_HEAP_STORE(self.free_top, top)
-                slot = self.free_slots[top]
-                Py_INCREF(item)
-                self.slots[slot] = <PyObject*>item
-                _sift_up(self.entries, self.count, make_entry(priority, seq, order, slot))
-                RS2_HEAP_STORE(self.count, self.count + 1)
+        rs2_lock_gil(&self.lock)
+        top = self.free_top - 1
+        if top < 0:
+            result = 0
+        elif not _take_orders(self, 1, &order):
+            result = -1
+        else:
+            RS2_HEAP_STORE(self.free_top, top)
+            slot = self.free_slots[top]
+            Py_INCREF(item)
+            self.slots[slot] = <PyObject*>item
+            _sift_up(self.entries, self.count, make_entry(priority, seq, order, slot))
+            RS2_HEAP_STORE(self.count, self.count + 1)
+        rs2_unlock(&self.lock)
         if result < 0:
             _orders_exhausted()
         return result
@@ -325,26 +489,38 @@ cdef class PriorityHeap:
         cdef PyObject* obj = NULL
         cdef HeapEntry e
         cdef Py_ssize_t n
-        with self.lock:
-            n = self.count
-            if n > 0:
-                e = _remove_at(self.entries, n, 0 if best else _worst_index(self.entries, n))
-                RS2_HEAP_STORE(self.count, n - 1)
-                obj = self.slots[e.slot]
-                self.slots[e.slot] = NULL
-                self.free_slots[self.free_top] = e.slot
-                RS2_HEAP_STORE(self.free_top, self.free_top + 1)
+        rs2_lock_gil(&self.lock)
+        n = self.count
+        if n > 0:
+            e = _remove_at(self.entries, n, 0 if best else _worst_index(self.entries, n))
+            RS2_HEAP_STORE(self.count, n - 1)
+            obj = self.slots[e.slot]
+            self.slots[e.slot] = NULL
+            self.free_slots[self.free_top] = e.slot
+            RS2_HEAP_STORE(self.free_top, self.free_top + 1)
+        rs2_unlock(&self.lock)
         return obj
 
     cdef void _return_slots(self, const HeapEntry* stage, Py_ssize_t k) noexcept:
         """Give the (already emptied) slots of stage[0:k] back to the free stack."""
         cdef Py_ssize_t j, top
-        with self.lock:
-            top = self.free_top
-            for j in range(k):
-                self.free_slots[top] = stage[j].slot
-                top += 1
-            RS2_HEAP_STORE(self.free_top, top)
+        rs2_lock_gil(&self.lock)
+        top = self.free_top
+        for j in range(k):
+            self.free_slots[top] = stage[j].slot
+            top += 1
+        RS2_HEAP_STORE(self.free_top, top)
+        rs2_unlock(&self.lock)
+
+    cdef void _abandon(self, HeapEntry* stage, Py_ssize_t filled, Py_ssize_t reserved) noexcept:
+        """Undo a batch push: drop the items of the first `filled` slots, free all reserved."""
+        cdef Py_ssize_t j
+        cdef PyObject* obj
+        for j in range(filled):
+            obj = self.slots[stage[j].slot]
+            self.slots[stage[j].slot] = NULL
+            Py_XDECREF(obj)
+        self._return_slots(stage, reserved)
 
     cdef list _to_list(self, HeapEntry* stage, Py_ssize_t k):
         """Move the items of stage[0:k] (taken out of the heap) into a new list, freeing slots.
@@ -357,8 +533,9 @@ cdef class PriorityHeap:
         try:
             result = PyList_New(k)
         except MemoryError:
-            with self.lock:
-                _insert_many(self.entries, &self.count, stage, k)
+            rs2_lock_gil(&self.lock)
+            _insert_many(self.entries, &self.count, stage, k)
+            rs2_unlock(&self.lock)
             raise
         for j in range(k):
             s = stage[j].slot
@@ -376,7 +553,7 @@ cdef class PriorityHeap:
 
     @property
     def live_slots(self):
-        """Occupied slots (items held, including those of a batch push in progress)."""
+        """Occupied slots: items held, including those of a batch call still in progress."""
         return self.cap - RS2_HEAP_LOAD(self.free_top)
 
     def __len__(self):
@@ -417,10 +594,11 @@ cdef class PriorityHeap:
     def peek(self):
         """Return the best item without removing it; IndexError when empty."""
         cdef PyObject* obj = NULL
-        with self.lock:
-            if self.count > 0:
-                obj = self.slots[self.entries[0].slot]
-                Py_XINCREF(obj)
+        rs2_lock_gil(&self.lock)
+        if self.count > 0:
+            obj = self.slots[self.entries[0].slot]
+            Py_XINCREF(obj)
+        rs2_unlock(&self.lock)
         if obj == NULL:
             raise IndexError("peek at an empty PriorityHeap")
         return _steal(obj)
@@ -430,10 +608,11 @@ cdef class PriorityHeap:
         cdef HeapEntry e
         cdef bint found = False
         e.key_hi = e.key_lo = 0
-        with self.lock:
-            if self.count > 0:
-                e = self.entries[0]
-                found = True
+        rs2_lock_gil(&self.lock)
+        if self.count > 0:
+            e = self.entries[0]
+            found = True
+        rs2_unlock(&self.lock)
         return (entry_priority(&e), entry_seq(&e)) if found else None
 
     def peek_lowest_key(self):
@@ -441,21 +620,24 @@ cdef class PriorityHeap:
         cdef HeapEntry e
         cdef bint found = False
         e.key_hi = e.key_lo = 0
-        with self.lock:
-            if self.count > 0:
-                e = self.entries[_worst_index(self.entries, self.count)]
-                found = True
+        rs2_lock_gil(&self.lock)
+        if self.count > 0:
+            e = self.entries[_worst_index(self.entries, self.count)]
+            found = True
+        rs2_unlock(&self.lock)
         return (entry_priority(&e), entry_seq(&e)) if found else None
 
-    def push_chunks(self, list chunks not None, Py_ssize_t start=0):
+    def push_chunks(self, list chunks not None, start=0):
         """Push MediaChunks from chunks[start:], in order, until full; return how many were pushed.
 
-        All-or-nothing on bad input: a non-MediaChunk element raises TypeError and pushes nothing.
+        All or nothing on bad input: an element that is not a MediaChunk raises TypeError and
+        nothing is pushed.
         """
+        cdef Py_ssize_t first = _count_arg(start, "start")
         cdef Py_ssize_t size = PyList_GET_SIZE(chunks)
-        if start < 0 or start > size:
-            raise ValueError(f"start must be in 0..len(chunks) ({size}), got {start}")
-        cdef Py_ssize_t want = size - start
+        if first > size:
+            raise ValueError(f"start must be in 0..len(chunks) ({size}), got {start!r}")
+        cdef Py_ssize_t want = size - first
         if want > self.cap:
             want = self.cap
         if want <= 0:
@@ -468,87 +650,110 @@ cdef class PriorityHeap:
         cdef object item
         cdef MediaChunk chunk
         try:
-            with self.lock:
-                # The list may have changed if the GIL was released while waiting for the lock.
-                r = PyList_GET_SIZE(chunks) - start
-                if r > want:
-                    r = want
-                if r > self.free_top:
-                    r = self.free_top
-                if r > 0 and not _take_orders(self, <uint64_t>r, &base):
-                    exhausted = True
-                    r = 0
-                if r > 0:
-                    top = self.free_top
-                    for j in range(r):
-                        top -= 1
-                        stage[j].slot = self.free_slots[top]
-                    RS2_HEAP_STORE(self.free_top, top)
+            # Phase 1 (GIL + lock): reserve slots and arrival numbers.
+            rs2_lock_gil(&self.lock)
+            # The list may have changed if the GIL was released while waiting for the lock.
+            r = PyList_GET_SIZE(chunks) - first
+            if r > want:
+                r = want
+            if r > self.free_top:
+                r = self.free_top
+            if r > 0 and not _take_orders(self, <uint64_t>r, &base):
+                exhausted = True
+                r = 0
+            if r > 0:
+                top = self.free_top
+                for j in range(r):
+                    top -= 1
+                    stage[j].slot = self.free_slots[top]
+                RS2_HEAP_STORE(self.free_top, top)
+            rs2_unlock(&self.lock)
             if exhausted:
                 _orders_exhausted()
             if r <= 0:
                 return 0
-            # Fill the reserved slots (GIL held, no Python code runs, so the list is stable).
+            # Phase 2 (GIL, no lock): fill the reserved slots. No Python code runs here, so the
+            # list cannot change under us.
             for j in range(r):
-                item = <object>PyList_GET_ITEM(chunks, start + j)
+                item = <object>PyList_GET_ITEM(chunks, first + j)
                 if type(item) is not MediaChunk or not 1 <= (<MediaChunk>item).priority_code <= 3:
                     self._abandon(stage, j, r)
                     if type(item) is MediaChunk:
-                        raise ValueError(f"chunks[{start + j}] has priority code "
+                        raise ValueError(f"chunks[{first + j}] has priority code "
                                          f"{(<MediaChunk>item).priority_code}, not 1, 2 or 3")
-                    raise TypeError(f"chunks[{start + j}] must be a MediaChunk, "
+                    raise TypeError(f"chunks[{first + j}] must be a MediaChunk, "
                                     f"not {type(item).__name__}")
                 chunk = <MediaChunk>item
-                stage[j] = make_entry(<uint8_t>chunk.priority_code, chunk.seq, base + <uint64_t>j,
-                                      stage[j].slot)
+                stage[j] = make_entry(<uint8_t>chunk.priority_code, chunk.seq,
+                                      base + <uint64_t>j, stage[j].slot)
                 Py_INCREF(item)
                 self.slots[stage[j].slot] = <PyObject*>item
+            # Phase 3 (lock; GIL released for large batches): sift the entries in.
             if r >= _NOGIL_MIN_ITEMS:
                 with nogil:
-                    with self.lock:
-                        _insert_many(self.entries, &self.count, stage, r)
-            else:
-                with self.lock:
+                    rs2_lock_nogil(&self.lock)
                     _insert_many(self.entries, &self.count, stage, r)
+                    rs2_unlock(&self.lock)
+            else:
+                rs2_lock_gil(&self.lock)
+                _insert_many(self.entries, &self.count, stage, r)
+                rs2_unlock(&self.lock)
             return r
         finally:
             if stage != local:
                 PyMem_RawFree(stage)
 
-    cdef void _abandon(self, HeapEntry* stage, Py_ssize_t filled, Py_ssize_t reserved) noexcept:
-        """Undo a batch push: drop the items of the first `filled` slots, free all reserved."""
-        cdef Py_ssize_t j
-        cdef PyObject* obj
-        for j in range(filled):
-            obj = self.slots[stage[j].slot]
-            self.slots[stage[j].slot] = NULL
-            Py_XDECREF(obj)
-        self._return_slots(stage, reserved)
-
-    def pop_batch(self, Py_ssize_t max_items):
+    def pop_batch(self, max_items):
         """Remove and return up to `max_items` best items, best first."""
-        if max_items < 0:
-            raise ValueError(f"max_items must be >= 0, got {max_items}")
-        cdef HeapEntry local[_LOCAL_ITEMS]
+        cdef Py_ssize_t limit = _count_arg(max_items, "max_items")
+        cdef HeapEntry local[3 * _LOCAL_ITEMS]
         cdef HeapEntry* stage
-        cdef Py_ssize_t room, got
+        cdef Py_ssize_t room, got, n
+        cdef HeapEntry* ordered
+        cdef bint drained
         while True:
             room = RS2_HEAP_LOAD(self.count)
-            if room > max_items:
-                room = max_items
+            if room > limit:
+                room = limit
             if room == 0:
                 return []
-            stage = _alloc_entries(room, local)
+            # Three times the room: a drain sorts with scratch space.
+            stage = _alloc_entries(3 * room, local)
             try:
+                got = -1
+                drained = False
+                ordered = stage
                 if room >= _NOGIL_MIN_ITEMS:
                     with nogil:
-                        with self.lock:
-                            got = _pop_many(self.entries, &self.count, stage, room, max_items)
+                        rs2_lock_nogil(&self.lock)
+                        n = self.count
+                        if n >= _SORT_MIN_ITEMS and n <= room:
+                            memcpy(stage, self.entries, <size_t>n * sizeof(HeapEntry))
+                            RS2_HEAP_STORE(self.count, 0)
+                            got = n
+                            drained = True
+                        elif min(n, limit) <= room:
+                            got = min(n, limit)
+                            _pop_into(self.entries, &self.count, stage, got)
+                        rs2_unlock(&self.lock)
+                        if drained:
+                            ordered = _sort_entries(stage, stage + got, got)
                 else:
-                    with self.lock:
-                        got = _pop_many(self.entries, &self.count, stage, room, max_items)
+                    rs2_lock_gil(&self.lock)
+                    n = self.count
+                    if n >= _SORT_MIN_ITEMS and n <= room:
+                        memcpy(stage, self.entries, <size_t>n * sizeof(HeapEntry))
+                        RS2_HEAP_STORE(self.count, 0)
+                        got = n
+                        drained = True
+                    elif min(n, limit) <= room:
+                        got = min(n, limit)
+                        _pop_into(self.entries, &self.count, stage, got)
+                    rs2_unlock(&self.lock)
+                    if drained:
+                        ordered = _sort_entries(stage, stage + got, got)
                 if got >= 0:
-                    return self._to_list(stage, got)
+                    return self._to_list(ordered, got)
             finally:
                 if stage != local:
                     PyMem_RawFree(stage)
@@ -556,36 +761,38 @@ cdef class PriorityHeap:
 
     def clear(self):
         """Remove every item; return them best first."""
-        cdef HeapEntry local[_LOCAL_ITEMS]
+        cdef HeapEntry local[3 * _LOCAL_ITEMS]
         cdef HeapEntry* stage
         cdef Py_ssize_t room, got
+        cdef HeapEntry* ordered
         while True:
             room = RS2_HEAP_LOAD(self.count)
             if room == 0:
                 room = 1
-            stage = _alloc_entries(room, local)
+            stage = _alloc_entries(3 * room, local)
             try:
                 got = -1
-                with self.lock:
-                    if self.count <= room:
-                        got = self.count
-                        memcpy(stage, self.entries, <size_t>got * sizeof(HeapEntry))
-                        RS2_HEAP_STORE(self.count, 0)
+                rs2_lock_gil(&self.lock)
+                if self.count <= room:
+                    got = self.count
+                    memcpy(stage, self.entries, <size_t>got * sizeof(HeapEntry))
+                    RS2_HEAP_STORE(self.count, 0)
+                rs2_unlock(&self.lock)
                 if got == 0:
                     return []
                 if got > 0:
                     if got >= _NOGIL_MIN_ITEMS:
                         with nogil:
-                            qsort(stage, <size_t>got, sizeof(HeapEntry), _cmp_entries)
+                            ordered = _sort_entries(stage, stage + got, got)
                     else:
-                        qsort(stage, <size_t>got, sizeof(HeapEntry), _cmp_entries)
-                    return self._to_list(stage, got)
+                        ordered = _sort_entries(stage, stage + got, got)
+                    return self._to_list(ordered, got)
             finally:
                 if stage != local:
                     PyMem_RawFree(stage)
 
     def keys(self):
-        """Keys (priority, sequence) of all items, in internal heap order (for tests and debugging)."""
+        """Keys (priority, sequence) of all items, in internal heap order (tests and debugging)."""
         cdef HeapEntry local[_LOCAL_ITEMS]
         cdef HeapEntry* stage
         cdef Py_ssize_t room, got, j
@@ -596,10 +803,11 @@ cdef class PriorityHeap:
             stage = _alloc_entries(room, local)
             try:
                 got = -1
-                with self.lock:
-                    if self.count <= room:
-                        got = self.count
-                        memcpy(stage, self.entries, <size_t>got * sizeof(HeapEntry))
+                rs2_lock_gil(&self.lock)
+                if self.count <= room:
+                    got = self.count
+                    memcpy(stage, self.entries, <size_t>got * sizeof(HeapEntry))
+                rs2_unlock(&self.lock)
                 if got >= 0:
                     return [(entry_priority(&stage[j]), entry_seq(&stage[j])) for j in range(got)]
             finally:
@@ -610,8 +818,9 @@ cdef class PriorityHeap:
         """Set the arrival counter (tests only: exercises the 2**62 restart rule)."""
         if value > _ORDER_LIMIT:
             raise ValueError("value must be <= 2**62")
-        with self.lock:
-            self.next_order = value
+        rs2_lock_gil(&self.lock)
+        self.next_order = value
+        rs2_unlock(&self.lock)
 
     def _check(self):
         """Verify the heap and slot-table invariants (tests only); AssertionError if broken."""
@@ -624,13 +833,14 @@ cdef class PriorityHeap:
         try:
             if h == NULL or free == NULL or used == NULL:
                 raise MemoryError()
-            with self.lock:
-                n = self.count
-                top = self.free_top
-                memcpy(h, self.entries, <size_t>n * sizeof(HeapEntry))
-                memcpy(free, self.free_slots, <size_t>top * sizeof(int32_t))
-                for i in range(cap):
-                    used[i] = 2 if self.slots[i] != NULL else 0
+            rs2_lock_gil(&self.lock)
+            n = self.count
+            top = self.free_top
+            memcpy(h, self.entries, <size_t>n * sizeof(HeapEntry))
+            memcpy(free, self.free_slots, <size_t>top * sizeof(int32_t))
+            for i in range(cap):
+                used[i] = 2 if self.slots[i] != NULL else 0
+            rs2_unlock(&self.lock)
             if n + top != cap:
                 problems.append(f"{n} entries + {top} free slots != capacity {cap}")
             for i in range(n):
@@ -641,6 +851,8 @@ cdef class PriorityHeap:
                 used[s] = 1
                 if not 1 <= entry_priority(&h[i]) <= 3:
                     problems.append(f"entry {i} has priority {entry_priority(&h[i])}")
+                if entry_order(&h[i]) >= self.next_order:
+                    problems.append(f"entry {i} has order {entry_order(&h[i])} >= next order")
                 best = rs2_heap_is_best_level(i)
                 for j in range(2 * i + 1, min(2 * i + 3, n)):
                     if _ext(&h[j], &h[i], best):

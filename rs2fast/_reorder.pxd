@@ -37,7 +37,8 @@ cdef class ReorderBuffer:
     cdef uint64_t resync_n          # resync_after (0: off)
     cdef int64_t last_progress
     cdef bint started
-    cdef uint64_t lost_total
+    cdef uint64_t lost_total        # low and high words of the lost count
+    cdef uint64_t lost_high
     cdef uint64_t delivered_total
     cdef uint64_t resync_total
     # The current run of rejected chunks far from the watermark.
@@ -54,6 +55,7 @@ cdef class ReorderBuffer:
     cdef uint64_t _flush(self, PyObject** out, Py_ssize_t* nout) noexcept nogil
     # Helpers of the kernels (same locking rule).
     cdef void _advance(self, bint delivered) noexcept nogil
+    cdef void _add_lost(self, uint64_t k) noexcept nogil
     cdef void _deliver(self, PyObject* item, PyObject** out, Py_ssize_t* nout) noexcept nogil
     cdef bint _head_buffered(self) noexcept nogil
     cdef void _drain(self, PyObject** out, Py_ssize_t* nout) noexcept nogil

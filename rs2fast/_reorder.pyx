@@ -38,7 +38,7 @@ MAX_HISTORY = 1 << 24
 cdef enum:
     FAR_NONE = 0        # near the watermark: never part of a resync run
     FAR_AHEAD = 1       # beyond the window
-    FAR_BEHIND = 2      # more than a window below the watermark
+    FAR_BEHIND = 2      # below the history, or more than a window below a stalled watermark
 
 
 # --- argument checks (Python boundary) ------------------------------------------------------
@@ -142,10 +142,15 @@ cdef class ReorderBuffer:
         self.last_progress = 0
         self.started = False
         self.lost_total = 0
+        self.lost_high = 0
         self.delivered_total = 0
         self.resync_total = 0
         self.run_len = 0
         self.run_last = 0
+
+    def __init__(self, window, *, next_expected=0, timeout_ns=0, resync_after=4, history=1024):
+        # Everything is checked and set up in __cinit__; this gives the class its signature.
+        pass
 
     def __dealloc__(self):
         cdef uint64_t i
@@ -180,6 +185,12 @@ cdef class ReorderBuffer:
         if self.hist_idx == self.hist_bits:
             self.hist_idx = 0
 
+    cdef void _add_lost(self, uint64_t k) noexcept nogil:
+        # 128-bit total: jumps after a backward restart can add up past 2**64.
+        self.lost_total += k
+        if self.lost_total < k:
+            self.lost_high += 1
+
     cdef void _deliver(self, PyObject* item, PyObject** out, Py_ssize_t* nout) noexcept nogil:
         out[nout[0]] = item
         nout[0] += 1
@@ -205,7 +216,7 @@ cdef class ReorderBuffer:
         cdef uint64_t j, idx
         if k == 0:
             return
-        self.lost_total += k
+        self._add_lost(k)
         if k >= self.hist_bits:
             memset(self.hist, 0, (self.hist_bits >> 6) * sizeof(uint64_t))
         else:
@@ -267,8 +278,14 @@ cdef class ReorderBuffer:
 
     cdef int _below(self, uint64_t seq, PyObject* item, int64_t now,
                     PyObject** out, Py_ssize_t* nout) noexcept nogil:
+        # Old chunks count towards a backward resync (a producer that restarted) only when they
+        # lie beyond the history, or when the stream made no progress for the timeout: a burst of
+        # retransmissions or of chunks skipped by a forward resync must not move the stream back.
         cdef uint64_t dist1 = self.ne - seq - 1 + <uint64_t>self.exhausted
-        cdef int far = FAR_BEHIND if dist1 >= self.win else FAR_NONE
+        cdef int far = FAR_NONE
+        if dist1 >= self.win and (seq < self.hist_lo or dist1 >= self.hist_bits
+                                  or self._timed_out(now)):
+            far = FAR_BEHIND
         return self._reject(seq, item, self._old_status(seq), far, now, out, nout)
 
     cdef int _store(self, uint64_t seq, uint64_t d, PyObject* item, int64_t now) noexcept nogil:
@@ -338,7 +355,7 @@ cdef class ReorderBuffer:
         while not self._head_buffered():
             lost += 1
             self._advance(False)
-        self.lost_total += lost
+        self._add_lost(lost)
         self._drain(out, nout)
         self.last_progress = now
         return lost
@@ -351,7 +368,7 @@ cdef class ReorderBuffer:
             else:
                 lost += 1
                 self._advance(False)
-        self.lost_total += lost
+        self._add_lost(lost)
         return lost
 
     # --- Python API ----------------------------------------------------------------------
@@ -401,7 +418,8 @@ cdef class ReorderBuffer:
         try:
             st = statuses
         except (TypeError, ValueError, BufferError) as exc:
-            raise TypeError(f"statuses must be a writable C-contiguous uint8 buffer: {exc}") from None
+            raise TypeError(
+                f"statuses must be a writable C-contiguous uint8 buffer: {exc}") from None
         n = sv.shape[0]
         if len(items) != n:
             raise ValueError(f"items has {len(items)} entries but seqs has {n}")
@@ -541,8 +559,11 @@ cdef class ReorderBuffer:
     @property
     def lost(self):
         """Sequence numbers declared lost, ever (holes skipped by expiry, flush or resync)."""
+        cdef uint64_t low, high
         with self.lock:
-            return self.lost_total
+            low = self.lost_total
+            high = self.lost_high
+        return ((<object>high) << 64) | low
 
     @property
     def delivered(self):

@@ -202,10 +202,14 @@ class ChunkStream:
         channel = self._active.channel
         batch = channel.take(self._batch, 0)
         if batch == [] and blocking:
-            if not channel.closed:
-                self._active.service._underrun(self._active)
+            waiting_since = time.monotonic()
+            announced = False
             while batch == []:
                 batch = channel.take(self._batch, _POLL)
+                if (batch == [] and not announced and not channel.closed
+                        and time.monotonic() - waiting_since >= self._active.service.underrun_after):
+                    self._active.service._underrun(self._active)
+                    announced = True
         if batch is None and channel.error is not None:
             error, channel.error = channel.error, None
             raise error
@@ -342,9 +346,8 @@ class MetricsStream:
     async def __aiter__(self):
         while True:
             yield self._service.get_metrics(self._stream_id)
-            if self._service._closed.is_set():
+            if await asyncio.to_thread(self._service._closed.wait, self._interval):
                 return
-            await asyncio.sleep(self._interval)
 
 
 class MediaStreamingService:
@@ -354,13 +357,14 @@ class MediaStreamingService:
     the shared queue's policy ("block": producers wait for the shared consumer; "drop_lowest":
     B-frames and thumbnails go first). `batch` is how many chunks are read, checked and handed over
     at once. `adaptive` lets live streams step their quality down under sustained pressure (and back
-    up), announced as QualityChanged.
+    up), announced as QualityChanged. A consumer that waits `underrun_after` seconds on an empty
+    stream buffer while its stream is active gets one BufferUnderrun event per wait.
     """
 
     def __init__(self, buffer_capacity: int = 1024, *, codec: Optional[MediaCodec] = None,
                  processor_config: Optional[ChunkProcessorConfig] = None,
                  overflow: Union[str, OverflowPolicy] = "block", batch: int = 64,
-                 adaptive: bool = False) -> None:
+                 adaptive: bool = False, underrun_after: float = 0.1) -> None:
         if isinstance(buffer_capacity, bool) or not isinstance(buffer_capacity, int):
             raise TypeError(f"buffer_capacity must be an int, not {type(buffer_capacity).__name__}")
         if buffer_capacity < 1:
@@ -371,6 +375,7 @@ class MediaStreamingService:
         self.codec = codec if codec is not None else MediaCodec()
         self.batch = batch
         self.adaptive = adaptive
+        self.underrun_after = underrun_after
         self._emitter = EventEmitter(self._dispatch)
         self._processor = ChunkProcessor(processor_config or ChunkProcessorConfig(),
                                          on_event=self._processor_event)
@@ -429,23 +434,26 @@ class MediaStreamingService:
 
     def get_metrics(self, stream_id: Optional[str] = None) -> StreamMetrics:
         """Metrics of one stream (running or finished), or totals over all with stream_id "*".
-        buffer_utilization is the shared queue's fill / capacity."""
+        buffer_utilization is fill / capacity of the stream's own buffer, or for the totals of the
+        shared queue."""
         with self._lock:
             if stream_id is None:
                 parts = [a.counters for a in list(self._streams.values()) + list(self._finished.values())]
                 name = "*"
+                utilization = len(self._queue) / self._queue.capacity
             else:
                 active = self._streams.get(stream_id) or self._finished.get(stream_id)
                 if active is None:
                     raise KeyError(f"no stream {stream_id!r} was started on this service")
                 parts, name = [active.counters], stream_id
+                utilization = active.channel.fill()
             chunks = sum(p.chunks_processed for p in parts)
             total = sum(p.bytes_processed for p in parts)
             updated = max((p.last_updated for p in parts if p.last_updated), default=None)
             return StreamMetrics(stream_id=name, bytes_processed=total, chunks_processed=chunks,
                                  dropped_chunks=sum(p.dropped_chunks for p in parts),
                                  average_chunk_size=total / chunks if chunks else 0.0,
-                                 buffer_utilization=len(self._queue) / self._queue.capacity,
+                                 buffer_utilization=utilization,
                                  last_updated=updated or datetime.now(timezone.utc))
 
     def get_metrics_stream(self, interval: float = 1.0, stream_id: Optional[str] = None) -> MetricsStream:

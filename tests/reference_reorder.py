@@ -11,7 +11,8 @@ that the compiled kernel and this model only agree when both follow the written 
     beyond the window        -> GAP
     otherwise                -> stored, ACCEPTED
 A run of `resync_after` consecutive sequence numbers rejected far from the watermark (above the
-window, or more than a window below it) moves the stream to the run's last chunk.
+window; or more than a window below it and either older than the history or after the timeout)
+moves the stream to the run's last chunk.
 """
 from __future__ import annotations
 
@@ -120,7 +121,10 @@ class ReferenceReorder:
 
     def _below(self, seq, item, now_ns, ready):
         status = DUPLICATE if self._remembered_delivered(seq) else LATE
-        far = "behind" if self.next_expected - seq > self.window else None
+        distance = self.next_expected - seq
+        beyond_history = seq < self.epoch_start or distance > self.history
+        far = ("behind" if distance > self.window and (beyond_history or self._timed_out(now_ns))
+               else None)
         return self._reject(seq, item, status, now_ns, ready, far)
 
     # --- public operations -----------------------------------------------------------------

@@ -166,15 +166,24 @@ def test_overflow_counts_towards_forward_resync():
     assert buf.next_expected == 6
 
 
-def test_resync_backward_when_producer_restarts():
-    buf = ReorderBuffer(8, resync_after=4)
+def test_retransmission_burst_does_not_move_the_stream_back():
+    buf = ReorderBuffer(8, resync_after=4, timeout_ns=100)
     feed(buf, range(100))
-    statuses, ready = feed(buf, [0, 1, 2, 3, 4, 5])
+    statuses, ready = feed(buf, [0, 1, 2, 3, 4, 5], now=50)    # remembered, stream not stalled
+    assert statuses == [D] * 6 and ready == []
+    assert buf.next_expected == 100 and buf.resyncs == 0
+
+
+def test_resync_backward_when_producer_restarts():
+    # Within the history a restart is believed only once the stream has stalled for the timeout.
+    buf = ReorderBuffer(8, resync_after=4, timeout_ns=100)
+    feed(buf, range(100))
+    statuses, ready = feed(buf, [0, 1, 2, 3, 4, 5], now=200)
     assert statuses == [D, D, D, A, A, A]
     assert ready == [3, 4, 5]
     assert buf.next_expected == 6 and buf.resyncs == 1 and buf.lost == 0
     # the history was reset: 0..2 of the new epoch are unknown, 3..5 delivered
-    assert feed(buf, [2, 3])[0] == [L, D]
+    assert feed(buf, [2, 3], now=200)[0] == [L, D]
 
 
 def test_resync_backward_beyond_history_and_with_buffered_chunks():
@@ -449,7 +458,7 @@ def test_batch_agrees_with_per_item(seqs, cuts, window, timeout, resync_after, s
     ready_one, ready_many, statuses_one, statuses_many = [], [], [], []
     for t, (lo, hi) in enumerate(zip(bounds, bounds[1:])):
         items = [(s, i) for i, s in enumerate(seqs[lo:hi], lo)]
-        statuses_one += [one.insert(s, it, t * 2, ready_one) for s, it in items]
+        statuses_one += [one.insert(it[0], it, t * 2, ready_one) for it in items]
         out = np.full(hi - lo, 255, np.uint8)
         before = len(ready_many)
         n = many.insert_batch(np.array(seqs[lo:hi], np.uint64), items, t * 2, out, ready_many)
