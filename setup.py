@@ -3,6 +3,7 @@
 Environment switches:
   RS2FAST_DEBUG=1          bounds checks, wraparound checks and debug counters back on; -O0 -g.
   RS2FAST_EXTENSIONS=a,b   build only these extensions (e.g. "_heap"), for working on one kernel.
+  RS2FAST_SANITIZE=address,undefined   build with these gcc sanitizers (-O1 -g, frame pointers kept).
 """
 import os
 
@@ -22,6 +23,12 @@ directives = {
 }
 compile_args = ["-Wall", "-Wno-unused-function"]
 compile_args += ["-O0", "-g"] if DEBUG else ["-O3"]
+link_args = []
+SANITIZE = os.environ.get("RS2FAST_SANITIZE")
+if SANITIZE:
+    sanitizer_flags = [f"-fsanitize={SANITIZE}", "-fno-omit-frame-pointer", "-fno-sanitize-recover=all"]
+    compile_args += sanitizer_flags + ["-O1", "-g"]
+    link_args += sanitizer_flags
 macros = [("RS2FAST_DEBUG", "1" if DEBUG else "0")]
 
 wanted = os.environ.get("RS2FAST_EXTENSIONS")
@@ -34,6 +41,7 @@ extensions = [
         include_dirs=["rs2fast"],
         define_macros=macros,
         extra_compile_args=compile_args,
+        extra_link_args=link_args,
     )
     for name in names
 ]

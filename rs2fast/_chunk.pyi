@@ -103,6 +103,13 @@ CRC32C_IMPLEMENTATION: Final[str]
 def _crc32c_available() -> list[str]: ...
 def _crc32c_impl(data: Buffer, crc: SupportsIndex = 0, implementation: str = "portable") -> int: ...
 def _crc32c_portable(data: Buffer, crc: SupportsIndex = 0) -> int: ...
+def _validate_one(
+    chunk: MediaChunk,
+    audio_limit: SupportsIndex | None = 65536,
+    video_limit: SupportsIndex | None = 1048576,
+    other_limit: SupportsIndex | None = None,
+    verify_checksums: bool = True,
+) -> int: ...
 def _chunk_from_state(
     stream_id: str,
     sequence_number: int,

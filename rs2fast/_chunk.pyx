@@ -189,9 +189,11 @@ cdef bint _flag(object value, str name) except -1:
 
 
 cdef object _checked_checksum(object value):
-    if value is not None and not isinstance(value, str):
-        raise TypeError(f"checksum must be a str or None, not {type(value).__name__}")
-    return value
+    if value is None or type(value) is str:
+        return value
+    if isinstance(value, str):
+        return str.__str__(value)      # an exact str copy of a str subclass
+    raise TypeError(f"checksum must be a str or None, not {type(value).__name__}")
 
 
 cdef str _checked_stream_id(object value):
@@ -445,6 +447,11 @@ cdef Py_ssize_t _parse_byte_array(const unsigned char* s, Py_ssize_t i, Py_ssize
             i += 1
         out[k] = <uint8_t>value
         k += 1
+        if i < n and s[i] == 44:            # the common case: a comma right after the number
+            i += 1
+            if i < n and _is_ws(s[i]):
+                i = _skip_ws(s, i, n)
+            continue
         i = _skip_ws(s, i, n)
         if i >= n:
             return -1
@@ -1165,6 +1172,13 @@ cdef int validate_chunk(MediaChunk chunk, int64_t audio_limit, int64_t video_lim
     if kind < 0:
         return RS2_VALID_MALFORMED_CHECKSUM
     return RS2_VALID_OK if _checksum_ok(chunk, kind) else RS2_VALID_CHECKSUM_MISMATCH
+
+
+def _validate_one(MediaChunk chunk not None, audio_limit=65536, video_limit=1048576, other_limit=None,
+                  verify_checksums=True):
+    """validate_chunk() (the C-level single-chunk check other extensions cimport), for tests."""
+    return validate_chunk(chunk, _limit(audio_limit, "audio_limit"), _limit(video_limit, "video_limit"),
+                          _limit(other_limit, "other_limit"), _flag(verify_checksums, "verify_checksums"))
 
 
 cdef tuple _chunk_tuple(object chunks):

@@ -82,7 +82,7 @@ cdef uint64_t _ORDER_LIMIT = (<uint64_t>1) << 62
 
 cdef inline bint _before(const HeapEntry* a, const HeapEntry* b) noexcept nogil:
     """True when `a` comes out before `b` (entries are never equal: orders are unique)."""
-    return rs2_heap_key_less(a.key_hi, a.key_lo & 0xC000000000000000ULL, b.key_hi, b.key_lo & 0xC000000000000000ULL) | ((a.key_hi == b.key_hi) & ((a.key_lo >> 62) == (b.key_lo >> 62)) & (a.slot < b.slot))
+    return rs2_heap_key_less(a.key_hi, a.key_lo, b.key_hi, b.key_lo)
 
 
 cdef inline bint _ext(const HeapEntry* a, const HeapEntry* b, bint best) noexcept nogil:
@@ -425,6 +425,8 @@ cdef class PriorityHeap:
         if capacity < 1 or capacity > _MAX_CAPACITY:
             raise ValueError(f"capacity must be in 1..{_MAX_CAPACITY}, got {capacity!r}")
         cdef Py_ssize_t n = capacity, i
+        if <size_t>n > <size_t>PY_SSIZE_T_MAX / sizeof(HeapEntry):
+            raise MemoryError()
         if rs2_lock_init(&self.lock) != 0:
             raise MemoryError()
         self.lock_ready = True

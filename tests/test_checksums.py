@@ -387,3 +387,44 @@ def test_compute_checksums_bad_arguments():
         compute_checksums([chunk()], "md5")
     with pytest.raises(TypeError, match=r"chunks\[0\]"):
         compute_checksums([None], "crc32c")
+
+
+# --- the single-chunk C check agrees with the batch kernel --------------------------------------------
+
+checksum_texts = st.one_of(
+    st.none(), st.just("crc32c:00000000"), st.just("0" * 64), st.just("ABC"), st.text(max_size=16),
+    st.from_regex(r"\Acrc32c:[0-9a-fA-F]{8}\Z"), st.from_regex(r"\A[0-9a-f]{64}\Z"))
+
+
+@st.composite
+def validation_cases(draw):
+    data = draw(st.binary(max_size=40))
+    checksum = draw(checksum_texts)
+    if draw(st.booleans()) and checksum is None:
+        checksum = checksum_hex(data, draw(st.sampled_from(["crc32c", "sha256"])))
+    return MediaChunk(draw(st.sampled_from(["", "s"])), 0, data, draw(st.sampled_from(list(ChunkType))),
+                      checksum=checksum)
+
+
+@given(st.lists(validation_cases(), max_size=12), st.sampled_from([None, 0, 10, 30]),
+       st.sampled_from([None, 5, 20]), st.sampled_from([None, 3, 25]), st.booleans())
+def test_validate_batch_matches_single_chunk_check(chunks, audio, video, other, verify):
+    codes = validate_batch(chunks, audio, video, other, verify)
+    assert list(codes) == [_chunk._validate_one(c, audio, video, other, verify) for c in chunks]
+    for c, code in zip(chunks, codes):          # and both agree with the rules written out here
+        cap = audio if c.chunk_type is ChunkType.AUDIO else (video if c.chunk_type.is_video else other)
+        if c.stream_id == "":
+            assert code == 1
+        elif len(c) == 0:
+            assert code == 2
+        elif cap is not None and len(c) > cap:
+            assert code == 3
+        elif not verify or c.checksum is None:
+            assert code == 0
+        else:
+            try:
+                checksum_algorithm(c.checksum)
+            except ValueError:
+                assert code == 4
+            else:
+                assert code == (0 if c.checksum_matches() else 5)

@@ -177,6 +177,8 @@ def test_other_field_types():
         pass
 
     assert type(make(stream_id=Name("cam")).stream_id) is str
+    signed = make(checksum=Name(checksum_hex(b"abcdef", "crc32c")))
+    assert type(signed.checksum) is str and signed.checksum_matches()
     assert make(stream_id="").stream_id == ""               # allowed; validation reports it
 
 

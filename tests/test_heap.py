@@ -5,6 +5,7 @@ import pickle
 import random
 import sys
 import threading
+import time
 
 import pytest
 from hypothesis import given
@@ -554,7 +555,7 @@ def test_threads_single_item_calls():
         for i in range(total // 2):
             item = (tid, i)
             while not heap.push(item, 1 + i % 3, i):
-                pass
+                time.sleep(0)
 
     def consumer():
         local = []
@@ -562,7 +563,7 @@ def test_threads_single_item_calls():
             try:
                 local.append(heap.pop())
             except IndexError:
-                pass
+                time.sleep(0)
         with lock:
             got.extend(local)
 
@@ -576,4 +577,64 @@ def test_threads_single_item_calls():
     for t in consumers:
         t.join()
     assert sorted(got) == sorted((t, i) for t in range(2) for i in range(total // 2))
+    assert heap.live_slots == 0
+
+
+def test_gil_free_batches_race_with_single_calls():
+    # Large batches sift without the GIL for a long time; two other threads keep calling the
+    # single-item methods meanwhile. Every item must come out exactly once, batches in order.
+    heap = PriorityHeap(40000)
+    bulk_items, single_items = 30000, 4000
+    popped = [[] for _ in range(4)]
+    problems = []
+    start = threading.Barrier(4)
+
+    def key(c):
+        return (-c.priority, c.sequence_number)
+
+    def bulk(tid):
+        try:
+            rnd = random.Random(tid)
+            mine = [MediaChunk(f"t{tid}", i, b"x", ChunkType.AUDIO, rnd.choice((L, N, H)))
+                    for i in range(bulk_items)]
+            start.wait()
+            pos = 0
+            while pos < bulk_items:
+                pos += heap.push_chunks(mine[:pos + rnd.randint(1000, 15000)], pos)
+                batch = heap.pop_batch(rnd.randint(500, 12000))
+                if [key(c) for c in batch] != sorted(key(c) for c in batch):
+                    problems.append("unsorted batch")
+                popped[tid].extend(batch)
+        except BaseException as error:
+            problems.append(error)
+
+    def single(tid):
+        try:
+            mine = [MediaChunk(f"t{tid}", i, b"x", ChunkType.AUDIO, (L, N, H)[i % 3])
+                    for i in range(single_items)]
+            start.wait()
+            pos = 0
+            while pos < single_items:
+                if heap.push_chunk(mine[pos]):
+                    pos += 1
+                try:
+                    popped[tid].append(heap.pop() if pos % 2 else heap.pop_lowest())
+                except IndexError:
+                    pass
+        except BaseException as error:
+            problems.append(error)
+
+    threads = [threading.Thread(target=bulk, args=(0,)), threading.Thread(target=bulk, args=(1,)),
+               threading.Thread(target=single, args=(2,)), threading.Thread(target=single, args=(3,))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert problems == []
+    heap._check()
+    everything = [c for part in popped for c in part] + heap.clear()
+    assert len(everything) == 2 * bulk_items + 2 * single_items
+    assert {(c.stream_id, c.sequence_number) for c in everything} == (
+        {(f"t{t}", i) for t in (0, 1) for i in range(bulk_items)}
+        | {(f"t{t}", i) for t in (2, 3) for i in range(single_items)})
     assert heap.live_slots == 0
