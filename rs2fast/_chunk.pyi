@@ -1,6 +1,6 @@
 """MediaChunk, zero-copy chunk splitting and the checksum kernels (CRC-32C, SHA-256)."""
 from datetime import timedelta
-from typing import Any, Final, Iterable, Literal, Mapping, SupportsIndex, final
+from typing import Any, Final, Iterable, Literal, Mapping, Optional, SupportsIndex, final
 
 from typing_extensions import Buffer
 
@@ -120,3 +120,6 @@ def _chunk_from_state(
     is_final: bool,
     checksum: str | None,
 ) -> MediaChunk: ...
+
+def group_by_stream(chunks: list[MediaChunk], codes: Optional[bytes] = ...) -> dict[str, list[MediaChunk]]:
+    """{stream_id: [chunks, in input order]}, leaving out chunks whose validation code is not 0."""

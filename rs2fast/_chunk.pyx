@@ -1320,3 +1320,35 @@ def debug_counters():
     if _DEBUG_BUILD:
         return {"enabled": True, "live_buffer_owners": _debug_counts[0]}
     return {"enabled": False}
+
+
+def group_by_stream(list chunks not None, codes=None):
+    """{stream_id: [chunks, in input order]} over `chunks`, leaving out those whose validation
+    code in `codes` (bytes-like, one per chunk, as validate_batch returns) is not 0."""
+    cdef dict groups = {}
+    cdef list current = None
+    cdef str current_id = None
+    cdef const unsigned char[::1] code_view
+    cdef Py_ssize_t i, n = len(chunks)
+    cdef bint filtered = codes is not None
+    cdef object item
+    cdef MediaChunk chunk
+    if filtered:
+        code_view = codes
+        if code_view.shape[0] != n:
+            raise ValueError(f"codes has {code_view.shape[0]} entries but chunks has {n}")
+    for i in range(n):
+        if filtered and code_view[i]:
+            continue
+        item = chunks[i]
+        if type(item) is not MediaChunk:
+            raise TypeError(f"chunks[{i}] must be a MediaChunk, not {type(item).__name__}")
+        chunk = <MediaChunk>item
+        if chunk.stream_id is not current_id:
+            current_id = chunk.stream_id
+            current = groups.get(current_id)
+            if current is None:
+                current = []
+                groups[current_id] = current
+        current.append(chunk)
+    return groups

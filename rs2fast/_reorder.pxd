@@ -41,6 +41,7 @@ cdef class ReorderBuffer:
     cdef uint64_t lost_high
     cdef uint64_t delivered_total
     cdef uint64_t resync_total
+    cdef uint64_t stored_total      # chunks that waited in the ring (arrived ahead of a hole)
     # The current run of rejected chunks far from the watermark.
     cdef uint64_t run_len
     cdef uint64_t run_last
@@ -68,4 +69,6 @@ cdef class ReorderBuffer:
     cdef int _below(self, uint64_t seq, PyObject* item, int64_t now,
                     PyObject** out, Py_ssize_t* nout) noexcept nogil
     cdef int _store(self, uint64_t seq, uint64_t d, PyObject* item, int64_t now) noexcept nogil
+    cdef Py_ssize_t _insert_many(self, Py_ssize_t n, const uint64_t* sp, list items, int64_t now,
+                                 uint8_t* stp, list ready) except -1
     cdef Py_ssize_t _snapshot(self, uint64_t* seqs, PyObject** objs) noexcept

@@ -3,6 +3,8 @@ from typing import Any, Final, SupportsIndex, final
 
 from typing_extensions import Buffer
 
+from rs2fast._chunk import MediaChunk
+
 ACCEPTED: Final[int]
 DUPLICATE: Final[int]
 LATE: Final[int]
@@ -26,6 +28,10 @@ class ReorderBuffer:
                      statuses: Buffer, ready: list[Any]) -> int:
         """Insert a batch (uint64 seqs, uint8 statuses out) with the GIL released; returns
         how many items were appended to `ready`."""
+    def insert_chunks(self, chunks: list[MediaChunk], now_ns: int, statuses: Any,
+                      ready: list[Any]) -> int:
+        """insert_batch for MediaChunks, each under its own sequence number; returns how many
+        items were appended to `ready`."""
     def expire(self, now_ns: SupportsIndex, ready: list[Any]) -> int:
         """Release through the lowest buffered run after a timeout; returns seqs declared lost."""
     def flush(self, ready: list[Any]) -> int:
@@ -49,6 +55,9 @@ class ReorderBuffer:
     @property
     def delivered(self) -> int:
         """Items released in order, ever."""
+    @property
+    def stored(self) -> int:
+        """Items that waited in the ring because they arrived ahead of a hole, ever."""
     @property
     def resyncs(self) -> int:
         """Times the stream jumped to a new position."""

@@ -14,6 +14,8 @@ from cpython.ref cimport Py_XDECREF, Py_XINCREF
 from libc.stdint cimport INT64_MAX, UINT64_MAX, int64_t, uint8_t, uint64_t
 from libc.string cimport memset
 
+from rs2fast._chunk cimport MediaChunk
+
 from operator import index as _index
 
 
@@ -145,6 +147,7 @@ cdef class ReorderBuffer:
         self.lost_high = 0
         self.delivered_total = 0
         self.resync_total = 0
+        self.stored_total = 0
         self.run_len = 0
         self.run_last = 0
 
@@ -298,6 +301,7 @@ cdef class ReorderBuffer:
         if self.count == 0:
             self.last_progress = now      # the oldest hole starts blocking now
         self.count += 1
+        self.stored_total += 1
         self.run_len = 0
         return REORDER_ACCEPTED
 
@@ -404,12 +408,7 @@ cdef class ReorderBuffer:
         cdef const uint64_t[::1] sv
         cdef uint8_t[::1] st
         cdef int64_t now
-        cdef Py_ssize_t n, i, nout = 0
-        cdef PyObject** staged = NULL
-        cdef PyObject** out = NULL
-        cdef const uint64_t* sp
-        cdef uint8_t* stp
-        cdef int failed = 0
+        cdef Py_ssize_t n
         try:
             sv = seqs
         except (TypeError, ValueError, BufferError) as exc:
@@ -428,18 +427,54 @@ cdef class ReorderBuffer:
         _now_arg(now_ns, &now)
         if n == 0:
             return 0
-        staged = <PyObject**>PyMem_RawMalloc(n * sizeof(PyObject*))
-        out = <PyObject**>PyMem_RawMalloc((n + <Py_ssize_t>self.win) * sizeof(PyObject*))
+        return self._insert_many(n, &sv[0], items, now, &st[0], ready)
+
+    def insert_chunks(self, list chunks not None, now_ns, statuses, list ready not None):
+        """insert_batch for a list of MediaChunks, each inserted under its own sequence number
+        (read in C, no seqs buffer needed). Returns how many items were appended to `ready`."""
+        cdef uint8_t[::1] st
+        cdef int64_t now
+        cdef Py_ssize_t n = len(chunks), i
+        cdef uint64_t* seqs
+        cdef object chunk
+        try:
+            st = statuses
+        except (TypeError, ValueError, BufferError) as exc:
+            raise TypeError(
+                f"statuses must be a writable C-contiguous uint8 buffer: {exc}") from None
+        if st.shape[0] != n:
+            raise ValueError(f"statuses has {st.shape[0]} entries but chunks has {n}")
+        _now_arg(now_ns, &now)
+        if n == 0:
+            return 0
+        seqs = <uint64_t*>PyMem_RawMalloc(n * sizeof(uint64_t))
+        if seqs == NULL:
+            raise MemoryError("cannot allocate the batch arrays")
+        try:
+            for i in range(n):
+                chunk = chunks[i]
+                if type(chunk) is not MediaChunk:
+                    raise TypeError(f"chunks[{i}] must be a MediaChunk, not {type(chunk).__name__}")
+                seqs[i] = (<MediaChunk>chunk).seq
+            return self._insert_many(n, seqs, chunks, now, &st[0], ready)
+        finally:
+            PyMem_RawFree(seqs)
+
+    cdef Py_ssize_t _insert_many(self, Py_ssize_t n, const uint64_t* sp, list items, int64_t now,
+                                 uint8_t* stp, list ready) except -1:
+        # The batch kernel: one owned reference per item, taken with the GIL; the ring work
+        # moves them with the GIL released; rejected ones are dropped with the GIL again.
+        cdef Py_ssize_t i, nout = 0
+        cdef int failed = 0
+        cdef PyObject** staged = <PyObject**>PyMem_RawMalloc(n * sizeof(PyObject*))
+        cdef PyObject** out = <PyObject**>PyMem_RawMalloc((n + <Py_ssize_t>self.win) * sizeof(PyObject*))
         if staged == NULL or out == NULL:
             PyMem_RawFree(staged)
             PyMem_RawFree(out)
             raise MemoryError("cannot allocate the batch arrays")
-        # One owned reference per item, taken with the GIL; the kernel moves them.
         for i in range(n):
             staged[i] = _list_item(<PyObject*>items, i)
             Py_XINCREF(staged[i])
-        sp = &sv[0]
-        stp = &st[0]
         with nogil:
             with self.lock:
                 for i in range(n):
@@ -570,6 +605,12 @@ cdef class ReorderBuffer:
         """Items released in order, ever."""
         with self.lock:
             return self.delivered_total
+
+    @property
+    def stored(self):
+        """Items that waited in the ring because they arrived ahead of a hole, ever."""
+        with self.lock:
+            return self.stored_total
 
     @property
     def resyncs(self):

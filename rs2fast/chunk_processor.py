@@ -31,7 +31,9 @@ class ChunkProcessorConfig:
 
     `max_buffer_size` bounds the chunks held for reordering over all streams (RS2 used it only for an
     output channel), `max_buffered_bytes` their bytes, `max_streams` the streams tracked at once (the
-    least recently active idle stream is forgotten first). A batch goes to the worker threads only
+    least recently active idle stream is forgotten first). `batch_size` is how many chunks
+    process_chunk_stream takes from its input before handling them (throughput against latency:
+    use 1 for a live source that must not wait for company). A batch goes to the worker threads only
     when it carries at least `parallel_min_bytes` of checksum work per worker; below that, handing
     slices to threads costs more than it saves.
     """
@@ -121,12 +123,14 @@ class StreamCounters:
 
 
 class _Stream:
-    __slots__ = ("reorder", "counters", "lost_seen", "buffered_bytes")
+    __slots__ = ("reorder", "counters", "lost_seen", "stored_seen", "buffered", "buffered_bytes")
 
     def __init__(self, reorder) -> None:
         self.reorder = reorder
         self.counters = StreamCounters()
-        self.lost_seen = 0
+        self.lost_seen = 0          # the kernel's counters as last accounted for
+        self.stored_seen = 0
+        self.buffered = 0
         self.buffered_bytes = 0
 
 
@@ -204,26 +208,32 @@ class ChunkProcessor:
                 self._busy_ns += time.perf_counter_ns() - started
 
     def process_batch(self, chunks: Iterable[MediaChunk], *, return_exceptions: bool = False) -> list:
-        """Process many chunks at once (validation on the worker pool); return the ready chunks in
-        order. Rejected chunks are counted and announced; with `return_exceptions=True` their errors
-        also appear in the output at the point where the chunk was handled."""
+        """Process many chunks at once (validation on the worker pool, reordering in C per stream);
+        return the ready chunks, in order per stream. Rejected chunks are counted and announced;
+        with `return_exceptions=True` their errors also appear in the output at the point where the
+        chunk was handled (and the output keeps the input's order across streams too)."""
         chunks = chunks if isinstance(chunks, list) else list(chunks)
         for chunk in chunks:
-            _require_chunk(chunk)
+            if type(chunk) is not MediaChunk:
+                _require_chunk(chunk)
         started = time.perf_counter_ns()
         codes = (self._validation_codes(chunks) if self._config.enable_validation
                  else bytes(len(chunks)))
         out: list = []
         with self._lock:
             now_ns = self._clock()
-            for chunk, code in zip(chunks, codes):
-                try:
-                    if code:
-                        raise self._reject_invalid(chunk, code)
-                    out.extend(self._reorder_one(chunk, now_ns))
-                except ChunkProcessingError as error:
-                    if return_exceptions:
-                        out.append(error)
+            if (return_exceptions or not self._config.enable_reordering
+                    or not self._room_for(chunks)):
+                for chunk, code in zip(chunks, codes):
+                    try:
+                        if code:
+                            raise self._reject_invalid(chunk, code)
+                        out.extend(self._reorder_one(chunk, now_ns))
+                    except ChunkProcessingError as error:
+                        if return_exceptions:
+                            out.append(error)
+            else:
+                self._reorder_grouped(chunks, codes, now_ns, out)
             self._busy_ns += time.perf_counter_ns() - started
         return out
 
@@ -238,7 +248,7 @@ class ChunkProcessor:
         return self._process(iter(chunks), return_exceptions)
 
     def _process(self, chunks, return_exceptions):
-        batch_size = self._config.batch_size if self._config.parallel_processing > 1 else 1
+        batch_size = self._config.batch_size
         batch = []
         for chunk in chunks:
             batch.append(chunk)
@@ -281,7 +291,7 @@ class ChunkProcessor:
                 if stream is not None and stream.reorder.buffered:
                     part: list = []
                     stream.reorder.flush(part)
-                    self._after_release(stream, part)
+                    self._settle(stream, len(part))
                     ready.extend(part)
             return ready
 
@@ -300,7 +310,7 @@ class ChunkProcessor:
                 if reorder.buffered and now_ns - reorder.last_progress_ns >= self._timeout_ns:
                     part: list = []
                     reorder.expire(now_ns, part)
-                    self._after_release(stream, part)
+                    self._settle(stream, len(part))
                     ready.extend(part)
         return ready
 
@@ -394,54 +404,86 @@ class ChunkProcessor:
             return [chunk]
         stream = self._stream(chunk.stream_id)
         if stream is None:
-            stats.buffer_overflows += 1
-            stats.chunks_dropped += 1
-            self._drop_event(chunk, "buffer overflow (too many streams)")
-            raise BufferOverflow(f"{self._config.max_streams} streams are tracked and all hold "
-                                 "buffered chunks", stream_id=chunk.stream_id,
-                                 sequence_number=chunk.sequence_number)
+            raise self._too_many_streams(chunk)
         stream.counters.received += 1
         reorder = stream.reorder
-        size = len(chunk)
-        seq = chunk.sequence_number
-        if seq > reorder.next_expected and self._under_pressure(size):
-            self._reject(stream, chunk, _reorder.OVERFLOW, reorder,
-                         "the processor's buffered chunks or bytes are at their bound")
+        if chunk.sequence_number > reorder.next_expected and self._under_pressure(len(chunk)):
+            raise self._reject(stream, chunk, _reorder.OVERFLOW,
+                               "the processor's buffered chunks or bytes are at their bound")
         ready: list = []
-        status = reorder.insert(seq, chunk, now_ns, ready)
+        status = reorder.insert(chunk.sequence_number, chunk, now_ns, ready)
         if status != _reorder.ACCEPTED:
-            return self._reject(stream, chunk, status, reorder)
+            raise self._reject(stream, chunk, status)
         stats.chunks_processed += 1
-        self._buffered += 1
-        self._buffered_bytes += size
-        stream.buffered_bytes += size
-        if len(ready) > 1:
-            stats.chunks_reordered += len(ready) - 1
-        self._after_release(stream, ready)
+        self._settle(stream, len(ready))
         self._streams.move_to_end(chunk.stream_id)
         return ready
 
-    def _after_release(self, stream: _Stream, ready: list) -> None:
-        released_bytes = sum(len(c) for c in ready)
-        self._buffered -= len(ready)
-        self._buffered_bytes -= released_bytes
-        stream.buffered_bytes -= released_bytes
-        stream.counters.delivered += len(ready)
-        self._stats.chunks_delivered += len(ready)
-        lost = stream.reorder.lost
-        self._stats.chunks_lost += lost - stream.lost_seen
-        stream.lost_seen = lost
+    def _reorder_grouped(self, chunks: list, codes: bytes, now_ns: int, out: list) -> None:
+        # Called with the lock held, when the batch cannot break the memory bounds: one C
+        # insert_chunks per stream; only rejected chunks are looked at one by one.
+        if codes.count(0) != len(codes):
+            for chunk, code in zip(chunks, codes):
+                if code:
+                    self._reject_invalid(chunk, code)
+        for stream_id, group in _chunk.group_by_stream(chunks, codes).items():
+            stream = self._stream(stream_id)
+            if stream is None:
+                for chunk in group:
+                    self._stats.chunks_received += 1
+                    self._too_many_streams(chunk)
+                continue
+            statuses = bytearray(len(group))
+            start = len(out)
+            stream.reorder.insert_chunks(group, now_ns, statuses, out)
+            accepted = statuses.count(0)
+            self._stats.chunks_received += len(group)
+            self._stats.chunks_processed += accepted
+            stream.counters.received += len(group)
+            if accepted != len(group):
+                for chunk, status in zip(group, statuses):
+                    if status:
+                        self._reject(stream, chunk, status)
+            self._settle(stream, len(out) - start)
+            self._streams.move_to_end(stream_id)
 
-    def _reject(self, stream, chunk, status, reorder, detail=""):
+    def _room_for(self, chunks: list) -> bool:
+        """Whether buffering every chunk of the batch would stay within the memory bounds."""
+        config = self._config
+        return (self._buffered + len(chunks) <= config.max_buffer_size
+                and self._buffered_bytes + sum(map(len, chunks)) <= config.max_buffered_bytes)
+
+    def _settle(self, stream: _Stream, released: int) -> None:
+        # Bring the counters up to date after chunks went into and out of a stream's buffer.
+        reorder = stream.reorder
+        buffered = reorder.buffered
+        buffered_bytes = sum(map(len, reorder.buffered_items())) if buffered else 0
+        self._buffered += buffered - stream.buffered
+        self._buffered_bytes += buffered_bytes - stream.buffered_bytes
+        stream.buffered, stream.buffered_bytes = buffered, buffered_bytes
+        stream.counters.delivered += released
+        self._stats.chunks_delivered += released
+        self._sync_kernel_counters(stream)
+
+    def _sync_kernel_counters(self, stream: _Stream) -> None:
+        reorder = stream.reorder
+        lost, stored = reorder.lost, reorder.stored
+        self._stats.chunks_lost += lost - stream.lost_seen
+        self._stats.chunks_reordered += stored - stream.stored_seen
+        stream.lost_seen, stream.stored_seen = lost, stored
+
+    def _reject(self, stream: _Stream, chunk: MediaChunk, status: int,
+                detail: str = "") -> ChunkProcessingError:
+        """Count and announce a chunk the reorder step refused; return its error."""
         counter, stat = _STATUS_FIELD[status]
         setattr(stream.counters, counter, getattr(stream.counters, counter) + 1)
         setattr(self._stats, stat, getattr(self._stats, stat) + 1)
         self._stats.chunks_dropped += 1
+        reorder = stream.reorder
         where = {"stream_id": chunk.stream_id}
         seq = chunk.sequence_number
         if status == _reorder.DUPLICATE:
-            error = DuplicateChunk(seq, **where)
-            reason = "duplicate"
+            error, reason = DuplicateChunk(seq, **where), "duplicate"
         elif status == _reorder.LATE:
             error = LateChunk(seq, reorder.next_expected, **where)
             reason = "late (below the delivered watermark)"
@@ -449,13 +491,18 @@ class ChunkProcessor:
             error = SequenceGap(reorder.next_expected, seq, **where)
             reason = f"sequence gap (expected {reorder.next_expected})"
         else:
-            error = BufferOverflow(detail, sequence_number=seq, **where)
-            reason = "buffer overflow"
-        lost = reorder.lost
-        self._stats.chunks_lost += lost - stream.lost_seen
-        stream.lost_seen = lost
+            error, reason = BufferOverflow(detail, sequence_number=seq, **where), "buffer overflow"
+        self._sync_kernel_counters(stream)
         self._drop_event(chunk, reason)
-        raise error
+        return error
+
+    def _too_many_streams(self, chunk: MediaChunk) -> BufferOverflow:
+        self._stats.buffer_overflows += 1
+        self._stats.chunks_dropped += 1
+        self._drop_event(chunk, "buffer overflow (too many streams)")
+        return BufferOverflow(f"{self._config.max_streams} streams are tracked and all hold "
+                              "buffered chunks", stream_id=chunk.stream_id,
+                              sequence_number=chunk.sequence_number)
 
     def _under_pressure(self, size: int) -> bool:
         return (self._buffered >= self._config.max_buffer_size

@@ -4,6 +4,8 @@ RS2's codec was a simulation whose decode did not invert its encode. Ours return
 was given: VIDEO and AUDIO payloads are carried as they are (zero-copy for `bytes`), MIXED payloads get
 an 8-byte header (video length, audio length; u32 little-endian) so decode splits them back. Real
 H.264/AAC work belongs to an optional extra; this codec is for already-encoded or raw byte payloads.
+Already-encoded H.264 input (`EncodingConfig.h264_framing` set) is typed from its bitstream: each
+frame is one access unit, classified I/P/B/METADATA by `rs2fast._h264.classify_access_unit`.
 """
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ from dataclasses import dataclass, field, replace
 from typing import AsyncIterable, AsyncIterator, Iterable, Iterator, Optional, Union
 
 from rs2fast._chunk import MediaChunk, checksum_hex
-from rs2fast.errors import ChecksumMismatch, CodecError, InvalidData, UnsupportedFormat
+from rs2fast._h264 import FRAMINGS as H264_FRAMINGS, LENGTH_SIZES as H264_LENGTH_SIZES
+from rs2fast._h264 import classify_access_unit
+from rs2fast.errors import ChecksumMismatch, CodecError, InvalidData, MediaFormatError, UnsupportedFormat
 from rs2fast.types import ChunkType, MediaType, QualityLevel, RawMediaData
 
 CHECKSUMS = ("crc32c", "sha256", None)
@@ -28,6 +32,9 @@ class EncodingConfig:
 
     `video_codec=None` makes an audio-only codec (video input is refused); `checksum` is "crc32c"
     (default, fast), "sha256" (RS2-compatible) or None; frames above `max_chunk_size` bytes are refused.
+    `h264_framing` ("annexb" or "avcc", needs `video_codec="h264"`) says video frames are H.264 access
+    units in that framing, typed from their bitstream; None (default) means they are not H.264
+    bitstream and the GOP rule types them. `h264_length_size` is the AVCC length-prefix size (1, 2, 4).
     """
 
     video_bitrate: int = 2_000_000
@@ -39,6 +46,8 @@ class EncodingConfig:
     quality: QualityLevel = QualityLevel.MEDIUM
     checksum: Optional[str] = "crc32c"
     max_chunk_size: int = 1_048_576
+    h264_framing: Optional[str] = None
+    h264_length_size: int = 4
 
     def __post_init__(self) -> None:
         for name in ("video_bitrate", "audio_bitrate", "keyframe_interval", "max_chunk_size"):
@@ -56,6 +65,24 @@ class EncodingConfig:
         if self.video_codec is None and self.audio_codec is None:
             raise ValueError("a codec needs a video_codec, an audio_codec or both")
         object.__setattr__(self, "quality", QualityLevel(self.quality))
+        if self.h264_framing is not None:
+            if not isinstance(self.h264_framing, str):
+                raise TypeError(f"h264_framing must be a str or None, not {type(self.h264_framing).__name__}")
+            if self.h264_framing not in H264_FRAMINGS:
+                raise ValueError(f"h264_framing must be one of {H264_FRAMINGS} or None, "
+                                 f"got {self.h264_framing!r}")
+            if self.video_codec != "h264":
+                raise ValueError(f"h264_framing needs video_codec='h264', not {self.video_codec!r}")
+        size = self.h264_length_size
+        if isinstance(size, bool) or not isinstance(size, int):
+            raise TypeError(f"h264_length_size must be an int, not {type(size).__name__}")
+        if size not in H264_LENGTH_SIZES:
+            raise ValueError(f"h264_length_size must be one of {H264_LENGTH_SIZES}, got {size}")
+
+    @property
+    def types_h264_bitstream(self) -> bool:
+        """True when video frames are H.264 access units typed from their bitstream."""
+        return self.h264_framing is not None and self.video_codec == "h264"
 
     @property
     def frame_duration_ns(self) -> int:
@@ -89,9 +116,11 @@ class MediaCodec:
     """Encodes raw frames into MediaChunks and decodes chunks back to the exact same bytes.
 
     Sequence numbers are per stream (0, 1, 2, ...). The chunk type is the caller's hint when
-    `RawMediaData.chunk_type` is set; otherwise VIDEO_I_FRAME at every `keyframe_interval`-th video frame
-    (P-frames between) and AUDIO for audio. Copies (`copy.copy`, `clone()`) share statistics and
-    sequence counters, as RS2's clones share statistics. Thread-safe.
+    `RawMediaData.chunk_type` is set; otherwise, for H.264 input (`config.h264_framing` set), the
+    type read from the access unit's bitstream (a damaged unit raises MediaFormatError, counted);
+    otherwise VIDEO_I_FRAME at every `keyframe_interval`-th video frame (P-frames between) and AUDIO
+    for audio. Copies (`copy.copy`, `clone()`) share statistics and sequence counters, as RS2's clones
+    share statistics. Thread-safe.
     """
 
     def __init__(self, config: Optional[EncodingConfig] = None) -> None:
@@ -128,13 +157,13 @@ class MediaCodec:
         """Encode one frame into the next chunk of `stream_id`; failures raise CodecError (counted)."""
         started = time.perf_counter_ns()
         try:
-            payload, chunk_type = self._packetise(raw, stream_id)
+            payload, chunk_type, typed = self._packetise(raw, stream_id)
         except CodecError:
             self._count_error()
             raise
         with self._shared.lock:
             sequence = self._shared.next_sequence.get(stream_id, 0)
-            if raw.chunk_type is None and raw.media_type != MediaType.AUDIO:
+            if not typed and raw.media_type != MediaType.AUDIO:
                 chunk_type = (ChunkType.VIDEO_I_FRAME if sequence % self._config.keyframe_interval == 0
                               else ChunkType.VIDEO_P_FRAME)
             self._shared.next_sequence[stream_id] = sequence + 1
@@ -200,8 +229,16 @@ class MediaCodec:
         if len(data) > self._config.max_chunk_size:
             raise InvalidData(f"frame of {len(data)} bytes exceeds max_chunk_size "
                               f"{self._config.max_chunk_size}", stream_id=stream_id)
-        chunk_type = raw.chunk_type if raw.chunk_type is not None else ChunkType.AUDIO
-        return data, chunk_type
+        if raw.chunk_type is not None:
+            return data, raw.chunk_type, True
+        config = self._config
+        if media == MediaType.VIDEO and config.types_h264_bitstream:
+            try:
+                chunk_type = classify_access_unit(data, config.h264_framing, config.h264_length_size)
+            except MediaFormatError as error:
+                raise MediaFormatError(error.text, stream_id=stream_id) from None
+            return data, chunk_type, True
+        return data, ChunkType.AUDIO, False
 
     # --- decoding --------------------------------------------------------------------------------
 

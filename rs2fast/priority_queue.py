@@ -12,10 +12,10 @@ import threading
 import time
 from dataclasses import dataclass
 from enum import Enum
-from typing import AsyncIterator, Callable, Iterable, Iterator, List, Optional
+from typing import AsyncIterator, Callable, Iterable, Iterator, List, Optional, Union
 
 from rs2fast._chunk import MediaChunk
-from rs2fast._heap import PriorityHeap
+from rs2fast._queue import QueueCore
 from rs2fast._notify import EventEmitter
 from rs2fast.errors import QueueClosed, QueueEmpty, QueueFull
 from rs2fast.events import ChunkDropped
@@ -46,27 +46,24 @@ class QueueStats:
         return self.dropped_newest + self.dropped_lowest
 
 
-class MediaPriorityQueue:
+class MediaPriorityQueue(QueueCore):
     """Bounded priority queue of MediaChunks for producers and consumers in threads or asyncio.
 
     `overflow` is "block", "drop_newest" or "drop_lowest"; every drop is counted and announced as a
     ChunkDropped event to `on_event` (events carry user_id 0; the streaming service fills it in).
+    Enqueueing into a queue with room and taking from a non-empty one run in C (QueueCore); only
+    waiting, overflow and close are handled here.
     """
 
-    def __init__(self, capacity: int = 1024, overflow: str = "block", *,
+    def __init__(self, capacity: int = 1024, overflow: Union[str, OverflowPolicy] = "block", *,
                  on_event: Optional[Callable[[object], None]] = None) -> None:
-        if isinstance(capacity, bool) or not isinstance(capacity, int):
-            raise TypeError(f"capacity must be an int, not {type(capacity).__name__}")
-        if capacity < 1:
-            raise ValueError(f"capacity must be at least 1, got {capacity}")
         self._policy = OverflowPolicy(overflow)
-        self._heap = PriorityHeap(capacity)
         self._lock = threading.Lock()
         self._not_empty = threading.Condition(self._lock)
         self._not_full = threading.Condition(self._lock)
         self._async_waiters: list = []
-        self._closed = False
-        self._stats = QueueStats(capacity=capacity)
+        self._dropped_newest = 0
+        self._dropped_lowest = 0
         self._events = EventEmitter(on_event)
 
     # --- state -----------------------------------------------------------------------------------
@@ -74,127 +71,136 @@ class MediaPriorityQueue:
     @property
     def capacity(self) -> int:
         """Most chunks the queue holds."""
-        return self._heap.capacity
+        return self.heap.capacity
 
     @property
     def overflow(self) -> OverflowPolicy:
         """The overflow policy."""
         return self._policy
 
-    @property
-    def closed(self) -> bool:
-        """True once close() was called."""
-        return self._closed
-
     def __len__(self) -> int:
-        return len(self._heap)
+        return len(self.heap)
 
     def len(self) -> int:
         """Number of queued chunks (RS2's `len`); never blocks."""
-        return len(self._heap)
+        return len(self.heap)
 
     def get_stats(self) -> QueueStats:
         """A snapshot of the counters."""
-        with self._lock:
-            stats = QueueStats(**{k: getattr(self._stats, k) for k in QueueStats.__dataclass_fields__})
-        stats.length = len(self._heap)
-        return stats
+        return QueueStats(enqueued=self.enqueued, dequeued=self.dequeued,
+                          dropped_newest=self._dropped_newest, dropped_lowest=self._dropped_lowest,
+                          length=len(self.heap), capacity=self.heap.capacity)
 
     def close(self) -> None:
         """Reject new chunks from now on; consumers drain what is queued, then stop."""
         with self._lock:
-            self._closed = True
+            self.closed = True
             self._not_empty.notify_all()
             self._not_full.notify_all()
             self._wake_async()
 
     # --- producers -------------------------------------------------------------------------------
 
-    def enqueue(self, chunk: MediaChunk, timeout: Optional[float] = None) -> bool:
-        """Queue a chunk; True if it was queued, False if the overflow policy dropped it.
-
-        Under "block" this waits for room (QueueFull when `timeout` seconds pass); QueueClosed after
-        close().
-        """
-        return self._put(chunk, block=True, timeout=timeout)
-
-    def try_enqueue(self, chunk: MediaChunk) -> bool:
-        """Queue a chunk without ever waiting: under "block" a full queue raises QueueFull."""
-        return self._put(chunk, block=False, timeout=None)
-
     def enqueue_batch(self, chunks: Iterable[MediaChunk], timeout: Optional[float] = None) -> int:
-        """Queue many chunks in order (each as `enqueue`); returns how many were queued."""
-        return sum(self._put(chunk, block=True, timeout=timeout) for chunk in chunks)
+        """Queue many chunks in order (each as `enqueue`; all at once while there is room);
+        returns how many were queued."""
+        chunks = chunks if isinstance(chunks, list) else list(chunks)
+        pushed = 0
+        if not self.closed:
+            pushed = self.heap.push_chunks(chunks)
+            if pushed:
+                self.enqueued += pushed
+                if self.get_waiters:
+                    self._wake_getters()
+        return pushed + sum(self.enqueue(chunk, timeout) for chunk in chunks[pushed:])
 
-    def _put(self, chunk, block, timeout) -> bool:
+    def _put_slow(self, chunk, block: bool, timeout: Optional[float]) -> bool:
         if not isinstance(chunk, MediaChunk):
             raise TypeError(f"expected a MediaChunk, got {type(chunk).__name__}")
         dropped = None
         with self._lock:
-            if self._closed:
+            if self.closed:
                 raise QueueClosed(stream_id=chunk.stream_id, sequence_number=chunk.sequence_number)
-            if not self._heap.push_chunk(chunk):
-                if self._policy is OverflowPolicy.BLOCK:
-                    if not block:
-                        raise QueueFull(stream_id=chunk.stream_id, sequence_number=chunk.sequence_number)
-                    self._wait_for_room(chunk, timeout)
-                elif self._policy is OverflowPolicy.DROP_LOWEST and self._outranks_worst(chunk):
-                    dropped = (self._heap.pop_lowest(), "evicted by a higher-priority chunk (drop_lowest)")
-                    self._stats.dropped_lowest += 1
-                    self._heap.push_chunk(chunk)
-                else:
-                    dropped = (chunk, f"queue full ({self._policy.value})")
-                    self._stats.dropped_newest += 1
-            if dropped is None or dropped[0] is not chunk:
-                self._stats.enqueued += 1
-                self._not_empty.notify()
-                self._wake_async()
-        if dropped is not None:
-            victim, reason = dropped
-            self._events.emit(ChunkDropped(stream_id=victim.stream_id, user_id=0,
-                                           sequence_number=victim.sequence_number, reason=reason))
-            return victim is not chunk
-        return True
+            if self._try_push(chunk):
+                self._notify_getters()
+                return True
+            if self._policy is OverflowPolicy.BLOCK:
+                if not block:
+                    raise QueueFull(stream_id=chunk.stream_id, sequence_number=chunk.sequence_number)
+                self._wait_for_room(chunk, timeout)
+                self._notify_getters()
+                return True
+            if self._policy is OverflowPolicy.DROP_LOWEST and self._outranks_worst(chunk):
+                dropped = (self.heap.pop_lowest(), "evicted by a higher-priority chunk (drop_lowest)")
+                self._dropped_lowest += 1
+                self._try_push(chunk)
+                self._notify_getters()
+            else:
+                dropped = (chunk, f"queue full ({self._policy.value})")
+                self._dropped_newest += 1
+        victim, reason = dropped
+        self._events.emit(ChunkDropped(stream_id=victim.stream_id, user_id=0,
+                                       sequence_number=victim.sequence_number, reason=reason))
+        return victim is not chunk
 
     def _wait_for_room(self, chunk, timeout) -> None:
+        # Called with the lock held.
         deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                raise QueueFull(stream_id=chunk.stream_id, sequence_number=chunk.sequence_number)
-            self._not_full.wait(remaining)
-            if self._closed:
-                raise QueueClosed(stream_id=chunk.stream_id, sequence_number=chunk.sequence_number)
-            if self._heap.push_chunk(chunk):
-                return
+        self.put_waiters += 1
+        try:
+            while not self._try_push(chunk):
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise QueueFull(stream_id=chunk.stream_id, sequence_number=chunk.sequence_number)
+                self._not_full.wait(remaining)
+                if self.closed:
+                    raise QueueClosed(stream_id=chunk.stream_id, sequence_number=chunk.sequence_number)
+        finally:
+            self.put_waiters -= 1
 
     def _outranks_worst(self, chunk) -> bool:
-        worst = self._heap.peek_lowest_key()
+        worst = self.heap.peek_lowest_key()
         key = (int(chunk.priority), -chunk.sequence_number)
         return worst is not None and key > (worst[0], -worst[1])
 
+    def _wake_getters(self) -> None:
+        with self._lock:
+            self._notify_getters()
+
+    def _wake_putters(self) -> None:
+        with self._lock:
+            self._not_full.notify()
+
+    def _notify_getters(self) -> None:
+        # Called with the lock held.
+        if self.get_waiters:
+            self._not_empty.notify()
+            self._wake_async()
+
     # --- consumers -------------------------------------------------------------------------------
 
-    def get(self, timeout: Optional[float] = None) -> MediaChunk:
-        """Take the best chunk, waiting for one; QueueEmpty after `timeout` seconds, QueueClosed once
-        the queue is closed and drained."""
+    def _get_slow(self, timeout: Optional[float]) -> MediaChunk:
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._lock:
-            while not self._heap:
-                if self._closed:
-                    raise QueueClosed()
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    raise QueueEmpty()
-                self._not_empty.wait(remaining)
-            return self._take_one()
+            self.get_waiters += 1
+            try:
+                while True:
+                    item = self._try_pop()
+                    if item is not None:
+                        if self.put_waiters:
+                            self._not_full.notify()
+                        return item
+                    if self.closed:
+                        raise QueueClosed()
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        raise QueueEmpty()
+                    self._not_empty.wait(remaining)
+            finally:
+                self.get_waiters -= 1
 
-    def get_nowait(self) -> MediaChunk:
-        """Take the best chunk now; QueueEmpty if there is none (QueueClosed if also closed)."""
-        with self._lock:
-            if not self._heap:
-                raise QueueClosed() if self._closed else QueueEmpty()
-            return self._take_one()
+    def _get_nowait_slow(self) -> MediaChunk:
+        raise QueueClosed() if self.closed else QueueEmpty()
 
     def get_batch(self, max_items: int, timeout: Optional[float] = None) -> List[MediaChunk]:
         """Up to `max_items` chunks in priority order, waiting for the first one; [] once the queue is
@@ -205,18 +211,13 @@ class MediaPriorityQueue:
             first = self.get(timeout)
         except (QueueClosed, QueueEmpty):
             return []
-        with self._lock:
-            rest = self._heap.pop_batch(max_items - 1) if max_items > 1 else []
-            self._stats.dequeued += len(rest)
-            if rest:
-                self._not_full.notify(len(rest))
+        rest = self.heap.pop_batch(max_items - 1) if max_items > 1 else []
+        if rest:
+            self.dequeued += len(rest)
+            if self.put_waiters:
+                with self._lock:
+                    self._not_full.notify(len(rest))
         return [first, *rest]
-
-    def _take_one(self):
-        chunk = self._heap.pop()
-        self._stats.dequeued += 1
-        self._not_full.notify()
-        return chunk
 
     def __iter__(self) -> Iterator[MediaChunk]:
         while True:
@@ -236,13 +237,24 @@ class MediaPriorityQueue:
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
         while True:
+            try:
+                return self.get_nowait()
+            except QueueEmpty:
+                pass
             with self._lock:
-                if self._heap:
-                    return self._take_one()
-                if self._closed:
-                    raise QueueClosed()
-                waiter = loop.create_future()
-                self._async_waiters.append((loop, waiter))
+                self.get_waiters += 1
+                item = self._try_pop()
+                if item is not None and self.put_waiters:
+                    self._not_full.notify()
+                if item is None and not self.closed:
+                    waiter = loop.create_future()
+                    self._async_waiters.append((loop, waiter))
+            if item is not None or self.closed:
+                with self._lock:
+                    self.get_waiters -= 1
+                if item is not None:
+                    return item
+                raise QueueClosed()
             try:
                 remaining = None if deadline is None else deadline - loop.time()
                 if remaining is not None and remaining <= 0:
@@ -252,6 +264,7 @@ class MediaPriorityQueue:
                 raise QueueEmpty() from None
             finally:
                 with self._lock:
+                    self.get_waiters -= 1
                     if (loop, waiter) in self._async_waiters:
                         self._async_waiters.remove((loop, waiter))
 

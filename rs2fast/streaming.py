@@ -24,6 +24,7 @@ from rs2fast._chunk import MediaChunk, gop_chunk_type, split_buffer
 from rs2fast._notify import EventEmitter
 from rs2fast.chunk_processor import ChunkProcessor, ChunkProcessorConfig
 from rs2fast.codec import CodecFactory, MediaCodec
+from rs2fast.container import ContainerReader, wants_demux
 from rs2fast.errors import QueueClosed, QueueEmpty, QueueFull, StreamTruncated
 from rs2fast.events import (BufferUnderrun, ChunkDropped, MediaStreamEvent, QualityChanged,
                             StreamStarted, StreamStopped)
@@ -52,13 +53,15 @@ class _Stop(Exception):
 
 
 class _Channel:
-    """A stream's own bounded FIFO. Files wait for room (nothing is lost); live streams evict the
-    worst queued chunk when the newcomer outranks it, else drop the newcomer."""
+    """A stream's own bounded buffer, delivered in sequence order. Files wait for room (nothing is
+    lost); live streams evict the worst queued chunk (lowest priority, then highest sequence) when
+    the newcomer outranks it, else drop the newcomer. One FIFO per priority keeps both O(1)."""
 
     def __init__(self, capacity: int, live: bool) -> None:
         self.capacity = capacity
         self.live = live
-        self.items: deque = deque()
+        self.by_priority = {priority: deque() for priority in MediaPriority}
+        self.size = 0
         self.cond = threading.Condition()
         self.closed = False
         self.error: Optional[BaseException] = None
@@ -66,38 +69,53 @@ class _Channel:
     def put(self, chunk: MediaChunk, keep_going: Callable[[], bool]) -> Optional[MediaChunk]:
         """Queue `chunk`; return the chunk dropped to make room (live only), else None."""
         with self.cond:
-            if len(self.items) >= self.capacity:
+            if self.size >= self.capacity:
                 if self.live:
-                    worst = min(self.items, key=_rank)
-                    if _rank(chunk) <= _rank(worst):
+                    worst = next(q for p, q in sorted(self.by_priority.items()) if q)
+                    if _rank(chunk) <= _rank(worst[-1]):
                         return chunk
-                    self.items.remove(worst)
-                    self.items.append(chunk)
+                    dropped = worst.pop()
+                    self.by_priority[chunk.priority].append(chunk)
                     self.cond.notify()
-                    return worst
-                while len(self.items) >= self.capacity:
+                    return dropped
+                while self.size >= self.capacity:
                     if self.closed or not keep_going():
                         raise _Stop()
                     self.cond.wait(_POLL)
-            self.items.append(chunk)
+            self.by_priority[chunk.priority].append(chunk)
+            self.size += 1
             self.cond.notify()
             return None
 
     def take(self, max_items: int, timeout: Optional[float]) -> Optional[list]:
-        """Up to `max_items` chunks; [] on timeout; None when closed and drained."""
+        """Up to `max_items` chunks in sequence order; [] on timeout; None when closed and drained."""
         with self.cond:
-            if not self.items and not self.closed:
+            if not self.size and not self.closed:
                 self.cond.wait(timeout)
-            if not self.items:
+            if not self.size:
                 return None if self.closed else []
-            count = min(max_items, len(self.items))
-            batch = [self.items.popleft() for _ in range(count)]
+            queues = [q for q in self.by_priority.values() if q]
+            batch = []
+            while len(batch) < max_items and queues:
+                head = min(queues, key=lambda q: q[0].sequence_number)
+                batch.append(head.popleft())
+                if not head:
+                    queues.remove(head)
+            self.size -= len(batch)
             self.cond.notify_all()
             return batch
 
     def fill(self) -> float:
         """Fraction of the capacity in use."""
-        return len(self.items) / self.capacity
+        return self.size / self.capacity
+
+    def clear(self) -> None:
+        """Forget everything queued (the consumer is gone)."""
+        with self.cond:
+            for queue in self.by_priority.values():
+                queue.clear()
+            self.size = 0
+            self.cond.notify_all()
 
     def close(self, error: Optional[BaseException] = None) -> None:
         """No more chunks; consumers drain, then get `error` (if any) or the end."""
@@ -231,8 +249,7 @@ class ChunkStream:
 def _detach(active: _ActiveStream) -> None:
     active.attached = False
     active.channel.close()
-    with active.channel.cond:
-        active.channel.items.clear()
+    active.channel.clear()
 
 
 class SharedChunkStream:
@@ -398,8 +415,19 @@ class MediaStreamingService:
         Sequence numbers from 0; VIDEO/MIXED chunks typed by RS2's GOP rule, AUDIO streams as AUDIO;
         timestamps from the frame rate (metadata "frame_rate", else the codec's); checksums as the
         codec config says; `is_final` on the true last chunk. An empty file gives no chunks.
+
+        Media containers (.mp4 .mov .mkv .webm .ts ...) are demuxed instead when the optional av
+        extra is installed: one chunk per packet, typed from the bitstream, timestamps from pts
+        (metadata "container": "auto" (default), "demux" or "raw"; see rs2fast.container).
         """
         self._check_open()
+        if wants_demux(path, stream.metadata):
+            reader = ContainerReader(path, stream.id, stream.chunk_size,
+                                     checksum=self.codec.config.checksum, batch_size=self.batch,
+                                     video_types=stream.metadata.get("video_types", "auto"))
+            active = self._register(stream, live=False)
+            self._spawn(active, self._container_producer, reader)
+            return ChunkStream(active, self.batch)
         file = open(path, "rb", buffering=0)
         active = self._register(stream, live=False)
         self._spawn(active, self._file_producer, file, os.fspath(path))
@@ -423,7 +451,7 @@ class MediaStreamingService:
             self._tasks.append(task)
         else:
             self._spawn(active, self._live_producer, source, max_chunks)
-        return ChunkStream(active, 1 if active.live else self.batch)
+        return ChunkStream(active, self.batch)
 
     def get_chunk_stream(self) -> SharedChunkStream:
         """The shared stream of all active streams' chunks, highest priority first."""
@@ -554,6 +582,11 @@ class MediaStreamingService:
             if offset >= size and _was_replaced(path, fd):
                 log.warning("rs2fast: %s was replaced while being streamed; the file that was "
                             "open was streamed to its end", path)
+
+    def _container_producer(self, active: _ActiveStream, reader: ContainerReader) -> None:
+        with reader:
+            for batch in reader:
+                self._deliver(active, batch)
 
     def _live_producer(self, active: _ActiveStream, source: Any, max_chunks: Optional[int]) -> None:
         pull = _puller(source, active)

@@ -186,3 +186,121 @@ def test_decode_of_foreign_chunk_uses_the_chunk_type():
     assert decoded.media_type == MediaType.AUDIO and decoded.data == b"\x09\x08"
     with pytest.raises(CodecError):
         MediaCodec().decode_chunk("not a chunk")
+
+
+# === H.264 bitstream typing (h264_framing) ===========================================================
+# Access units built by hand: start code + NAL header + slice header bits (first_mb_in_slice = 0,
+# slice_type, pic_parameter_set_id = 0, stop bit). 0x88 -> slice_type 7 (I), 0x9b -> 5 (P), 0x9f -> 6 (B).
+
+from rs2fast.errors import MediaFormatError  # noqa: E402
+
+_SC = b"\x00\x00\x00\x01"
+H264_IDR = _SC + b"\x67\x42\x00\x1f" + _SC + b"\x68\xce\x3c\x80" + _SC + b"\x65\x88\x84"
+H264_P = _SC + b"\x41\x9b"
+H264_B = _SC + b"\x01\x9f"
+H264_SEI = _SC + b"\x06\x05\x01\x80"
+
+
+def _avcc(annexb_unit, length_size=4):
+    nals = [n for n in annexb_unit.split(_SC) if n]
+    return b"".join(len(n).to_bytes(length_size, "big") + n for n in nals)
+
+
+def test_h264_config_defaults_and_validation():
+    config = EncodingConfig()
+    assert config.h264_framing is None and config.h264_length_size == 4
+    assert not config.types_h264_bitstream
+    assert EncodingConfig(h264_framing="avcc", h264_length_size=2).types_h264_bitstream
+    with pytest.raises(ValueError, match="h264_framing must be one of"):
+        EncodingConfig(h264_framing="mp4")
+    with pytest.raises(TypeError, match="h264_framing must be a str"):
+        EncodingConfig(h264_framing=1)
+    with pytest.raises(ValueError, match="h264_framing needs video_codec='h264'"):
+        EncodingConfig(h264_framing="annexb", video_codec="vp9")
+    with pytest.raises(ValueError, match="h264_length_size must be one of"):
+        EncodingConfig(h264_length_size=3)
+    with pytest.raises(TypeError, match="h264_length_size must be an int"):
+        EncodingConfig(h264_length_size=True)
+
+
+@pytest.mark.parametrize("framing, length_size", [("annexb", 4), ("avcc", 4), ("avcc", 2), ("avcc", 1)])
+def test_h264_input_is_typed_from_the_bitstream(framing, length_size):
+    codec = MediaCodec(EncodingConfig(keyframe_interval=2, h264_framing=framing,
+                                      h264_length_size=length_size))
+    units = [H264_IDR, H264_B, H264_P, H264_SEI, H264_P, H264_B]
+    if framing == "avcc":
+        units = [_avcc(u, length_size) for u in units]
+    chunks = [codec.encode_single_frame(video(u), "v") for u in units]
+    assert [c.chunk_type for c in chunks] == [
+        ChunkType.VIDEO_I_FRAME, ChunkType.VIDEO_B_FRAME, ChunkType.VIDEO_P_FRAME,
+        ChunkType.METADATA, ChunkType.VIDEO_P_FRAME, ChunkType.VIDEO_B_FRAME]   # not GOP positions
+    assert [c.priority for c in chunks[:4]] == [MediaPriority.HIGH, MediaPriority.LOW,
+                                                MediaPriority.NORMAL, MediaPriority.HIGH]
+    assert [codec.decode_chunk(c).data for c in chunks] == units
+    assert [c.sequence_number for c in chunks] == list(range(6))
+
+
+def test_h264_hint_wins_and_other_media_keep_their_rules():
+    codec = MediaCodec(EncodingConfig(keyframe_interval=2, h264_framing="annexb"))
+    assert codec.encode_single_frame(video(H264_B, hint=ChunkType.THUMBNAIL), "v").chunk_type \
+        == ChunkType.THUMBNAIL
+    assert codec.encode_single_frame(video(b"not h264", hint=ChunkType.VIDEO_P_FRAME), "v").chunk_type \
+        == ChunkType.VIDEO_P_FRAME                      # a hinted frame is not parsed at all
+    audio = codec.encode_single_frame(RawMediaData(H264_B, MediaType.AUDIO), "a")
+    assert audio.chunk_type == ChunkType.AUDIO
+    mixed = [codec.encode_single_frame(RawMediaData(H264_B, MediaType.MIXED), "m").chunk_type
+             for _ in range(3)]
+    assert mixed == [ChunkType.VIDEO_I_FRAME, ChunkType.VIDEO_P_FRAME, ChunkType.VIDEO_I_FRAME]
+    assert codec.get_stats().error_count == 0
+
+
+def test_without_h264_framing_the_gop_rule_types_h264_bytes():
+    codec = MediaCodec(EncodingConfig(keyframe_interval=2))
+    types = [codec.encode_single_frame(video(u), "v").chunk_type for u in (H264_B, H264_B, H264_P)]
+    assert types == [ChunkType.VIDEO_I_FRAME, ChunkType.VIDEO_P_FRAME, ChunkType.VIDEO_I_FRAME]
+
+
+@pytest.mark.parametrize("framing, data, message", [
+    ("annexb", b"\x12\x34\x56", "no Annex-B start code"),
+    ("annexb", _SC + b"\xe5\x88", "forbidden_zero_bit"),
+    ("annexb", _SC + b"\x41", "truncated slice header"),
+    ("avcc", b"\x00\x00\x00\x09\x65\x88", "goes beyond the buffer"),
+    ("avcc", H264_P, "truncated slice header .* at offset 4"),   # Annex-B bytes read as AVCC: 00000001 41
+])
+def test_malformed_h264_is_a_counted_media_format_error(framing, data, message):
+    codec = MediaCodec(EncodingConfig(h264_framing=framing))
+    with pytest.raises(MediaFormatError, match=message) as caught:
+        codec.encode_single_frame(video(data), "cam")
+    assert isinstance(caught.value, CodecError) and caught.value.stream_id == "cam"
+    assert codec.get_stats().error_count == 1 and codec.get_stats().frames_encoded == 0
+    good = H264_P if framing == "annexb" else _avcc(H264_P)
+    assert codec.encode_single_frame(video(good), "cam").sequence_number == 0   # none taken
+    out = list(codec.encode_stream([video(data), video(b"")], "s", return_exceptions=True))
+    assert isinstance(out[0], MediaFormatError) and isinstance(out[1], InvalidData)
+
+
+def test_h264_typing_matches_the_decoder_on_a_libx264_clip():
+    av = pytest.importorskip("av", reason="PyAV (the av extra) is not installed: pip install 'av>=14'")
+    np = pytest.importorskip("numpy", reason="numpy is needed to draw the test clip")
+    encoder = av.CodecContext.create("libx264", "w")
+    encoder.width, encoder.height, encoder.pix_fmt = 320, 180, "yuv420p"
+    encoder.time_base = __import__("fractions").Fraction(1, 30)
+    encoder.options = {"bf": "2", "g": "12"}
+    y, x = np.mgrid[0:180, 0:320]
+    packets = []
+    for i in range(60):
+        image = np.stack([(x + 3 * i) % 256, (y + 2 * i) % 256, (x + y + i) % 256], -1).astype(np.uint8)
+        frame = av.VideoFrame.from_ndarray(image, format="rgb24").reformat(format="yuv420p")
+        frame.pts = i
+        packets += encoder.encode(frame)
+    packets += encoder.encode(None)
+    decoder = av.CodecContext.create("h264", "r")
+    decoded = {}
+    for packet in packets + [None]:
+        for frame in decoder.decode(packet):
+            decoded[frame.pts] = av.video.frame.PictureType(frame.pict_type).name
+    codec = MediaCodec(EncodingConfig(h264_framing="annexb"))
+    ours = {p.pts: codec.encode_single_frame(video(bytes(p)), "clip").chunk_type for p in packets}
+    names = {ChunkType.VIDEO_I_FRAME: "I", ChunkType.VIDEO_P_FRAME: "P", ChunkType.VIDEO_B_FRAME: "B"}
+    assert len(ours) == 60 and {pts: names[t] for pts, t in ours.items()} == decoded
+    assert set(decoded.values()) == {"I", "P", "B"}

@@ -15,7 +15,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from rs2fast._chunk import MediaChunk
 from rs2fast._enums import ChunkType, MediaPriority
 from rs2fast._heap import PriorityHeap
-from tests.reference_heap import ORDER_LIMIT, ReferenceHeap
+from tests.reference import ORDER_LIMIT, ReferenceHeap
 
 H, N, L = MediaPriority.HIGH, MediaPriority.NORMAL, MediaPriority.LOW
 

@@ -13,7 +13,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from rs2fast._reorder import (ACCEPTED, DUPLICATE, GAP, LATE, OVERFLOW, STATUS_NAMES,
                               ReorderBuffer)
-from tests.reference_reorder import ReferenceReorder
+from tests.reference import ReferenceReorder
 
 A, D, L, G, O = ACCEPTED, DUPLICATE, LATE, GAP, OVERFLOW
 TOP = 2**64 - 1
