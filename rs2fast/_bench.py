@@ -15,6 +15,7 @@ import argparse
 import gc
 import hashlib
 import heapq
+from collections import deque
 import json
 import os
 import platform
@@ -803,38 +804,27 @@ def bench_t1(n: int, reps: int, want: set) -> List[Row]:
 # --- T2..T4: 64 KiB chunks from a page-cached file ---------------------------------------------------
 
 def file_pipeline_ours(path: str, chunk_size: int, checksum: Optional[str], workers: int):
-    """Maker: read the file in windows, split_buffer with `checksum` (the codec's step), process_batch
-    (validation verifies it; `workers` threads), MediaPriorityQueue, Python consumer."""
-    from rs2fast._chunk import split_buffer
-    from rs2fast.chunk_processor import ChunkProcessor, ChunkProcessorConfig
-    from rs2fast.priority_queue import MediaPriorityQueue
-
-    window = chunk_size * max(1, WINDOW // chunk_size)
-    per_window = window // chunk_size
+    """Maker: MediaStreamingService.start_file_stream (windows read, split and checksummed by the
+    codec's rule on `workers` threads; the processor verifies and reorders; the stream's bounded
+    buffer is the queue) and a Python consumer."""
+    from rs2fast.chunk_processor import ChunkProcessorConfig
+    from rs2fast.codec import EncodingConfig, MediaCodec
+    from rs2fast.streaming import MediaStreamingService
+    from rs2fast.types import MediaStream, MediaType, QualityLevel
 
     def make():
-        proc = ChunkProcessor(ChunkProcessorConfig(parallel_processing=workers))
-        q = MediaPriorityQueue(per_window + 2 * REORDER_WINDOW)
-
         def run():
             sink: list = []
-            nbytes = offset = seq = 0
-            with open(path, "rb", buffering=0) as f:
-                total = os.fstat(f.fileno()).st_size
-                while True:
-                    data = f.read(window)
-                    if not data:
-                        break
-                    offset += len(data)
-                    chunks = split_buffer(data, "file", chunk_size, start_sequence=seq, checksum=checksum,
-                                          mark_final=offset >= total)
-                    seq += len(chunks)
-                    q.enqueue_batch(proc.process_batch(chunks))
-                    nbytes += _drain_ours(q, sink, per_window)
-            q.enqueue_batch(proc.flush())
-            nbytes += _drain_ours(q, sink, per_window)
-            stats = proc.get_stats()
-            proc.close()
+            nbytes = 0
+            service = MediaStreamingService(
+                1024, codec=MediaCodec(EncodingConfig(checksum=checksum)),
+                processor_config=ChunkProcessorConfig(parallel_processing=workers))
+            stream = MediaStream("file", 0, MediaType.VIDEO, QualityLevel.HIGH, chunk_size)
+            for chunk in service.start_file_stream(path, stream):
+                sink.append(chunk.sequence_number)
+                nbytes += len(chunk)
+            stats = service.processor.get_stats()
+            service.shutdown()
             return sink, nbytes, stats.validation_failures + stats.chunks_dropped
         return run
     return make
@@ -842,7 +832,8 @@ def file_pipeline_ours(path: str, chunk_size: int, checksum: Optional[str], work
 
 def file_pipeline_naive(path: str, chunk_size: int, checksum: Callable[[bytes], str]):
     """Maker: the same pipeline in plain Python: bytes slicing into dataclass chunks with
-    `checksum`, validation recomputing it, dict reorder, heapq, the same consumer."""
+    `checksum`, validation recomputing it, dict reorder, a FIFO queue (as the stream's own buffer
+    on our side), the same consumer."""
     window = chunk_size * max(1, WINDOW // chunk_size)
 
     def make():
@@ -850,9 +841,8 @@ def file_pipeline_naive(path: str, chunk_size: int, checksum: Callable[[bytes], 
 
         def run():
             sink: list = []
-            h: list = []
-            nbytes = offset = seq = arrival = 0
-            push = heapq.heappush
+            fifo: deque = deque()
+            nbytes = offset = seq = 0
             with open(path, "rb", buffering=0) as f:
                 total = os.fstat(f.fileno()).st_size
                 while True:
@@ -862,14 +852,14 @@ def file_pipeline_naive(path: str, chunk_size: int, checksum: Callable[[bytes], 
                     offset += len(data)
                     chunks = naive_split(data, "file", chunk_size, seq, checksum, offset >= total)
                     seq += len(chunks)
-                    for c in proc.process_batch(chunks):
-                        push(h, (-c.priority, c.sequence_number, arrival, c))
-                        arrival += 1
-                    nbytes += _drain_naive(h, sink)
+                    fifo.extend(proc.process_batch(chunks))
+                    while fifo:
+                        c = fifo.popleft()
+                        sink.append(c.sequence_number)
+                        nbytes += len(c.data)
             for c in proc.flush():
-                push(h, (-c.priority, c.sequence_number, arrival, c))
-                arrival += 1
-            nbytes += _drain_naive(h, sink)
+                sink.append(c.sequence_number)
+                nbytes += len(c.data)
             return sink, nbytes, proc.invalid
         return run
     return make

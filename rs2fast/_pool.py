@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable, List, Sequence, TypeVar
 
 T = TypeVar("T")
@@ -10,7 +10,7 @@ R = TypeVar("R")
 
 
 class WorkerPool:
-    """`workers` threads, created on first use; `map_slices` keeps the input order."""
+    """Up to `workers` threads, created on first use; `map_slices` keeps the input order."""
 
     def __init__(self, workers: int) -> None:
         if workers < 1:
@@ -33,10 +33,14 @@ class WorkerPool:
             results.extend(future.result())
         return results
 
+    def submit(self, fn: Callable[..., R], *args) -> "Future[R]":
+        """Run `fn(*args)` on a worker thread (for work that overlaps with the caller's)."""
+        return self._pool().submit(fn, *args)
+
     def _pool(self) -> ThreadPoolExecutor:
         with self._lock:
             if self._executor is None:
-                self._executor = ThreadPoolExecutor(self.workers - 1, thread_name_prefix="rs2fast-worker")
+                self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="rs2fast-worker")
             return self._executor
 
     def shutdown(self) -> None:

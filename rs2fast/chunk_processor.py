@@ -178,7 +178,7 @@ class ChunkProcessor:
         """Check RS2's rules (stream id, data, size cap for the type, checksum); raise
         ValidationFailed / ChecksumMismatch naming the rule. Does not count anything."""
         _require_chunk(chunk)
-        code = self._validation_codes([chunk])[0]
+        code = self._validation_codes([chunk], False)[0]
         if code:
             raise self._validation_error(chunk, code)
 
@@ -198,7 +198,7 @@ class ChunkProcessor:
         raises its typed error (and is counted and announced)."""
         _require_chunk(chunk)
         started = time.perf_counter_ns()
-        code = self._validation_codes([chunk])[0] if self._config.enable_validation else 0
+        code = self._check([chunk], parallel=False)[0]
         with self._lock:
             try:
                 if code:
@@ -216,9 +216,18 @@ class ChunkProcessor:
         for chunk in chunks:
             if type(chunk) is not MediaChunk:
                 _require_chunk(chunk)
+        return self._process_checked(chunks, self._check(chunks, parallel=True), return_exceptions)
+
+    def _check(self, chunks: list, parallel: bool) -> bytes:
+        """Validation codes for `chunks` (all 0 when validation is off); `parallel` lets big
+        batches go to the worker pool. Safe to call from any thread."""
+        if not self._config.enable_validation:
+            return bytes(len(chunks))
+        return self._validation_codes(chunks, parallel)
+
+    def _process_checked(self, chunks: list, codes: bytes, return_exceptions: bool = False) -> list:
+        # process_batch after validation: `codes` are _check's codes for exactly these chunks.
         started = time.perf_counter_ns()
-        codes = (self._validation_codes(chunks) if self._config.enable_validation
-                 else bytes(len(chunks)))
         out: list = []
         with self._lock:
             now_ns = self._clock()
@@ -347,21 +356,26 @@ class ChunkProcessor:
             yield self.get_stats()
             time.sleep(interval)
 
+    @property
+    def pool(self) -> WorkerPool:
+        """The processor's worker pool (`parallel_processing` threads), shared with its callers."""
+        return self._pool
+
     def close(self) -> None:
         """Stop the worker threads (the processor stays usable; they restart on demand)."""
         self._pool.shutdown()
 
     # --- internals -------------------------------------------------------------------------------
 
-    def _validation_codes(self, chunks: list) -> bytes:
+    def _validation_codes(self, chunks: list, parallel: bool) -> bytes:
         config = self._config
 
         def kernel(part):
             return _chunk.validate_batch(part, config.audio_size_limit, config.video_size_limit,
                                          config.other_size_limit, config.verify_checksums)
 
-        parallel = (self._pool.workers > 1 and config.verify_checksums and
-                    sum(len(c) for c in chunks) >= config.parallel_min_bytes * self._pool.workers)
+        parallel = (parallel and self._pool.workers > 1 and config.verify_checksums and
+                    sum(map(len, chunks)) >= config.parallel_min_bytes * self._pool.workers)
         try:
             return bytes(self._pool.map_slices(kernel, chunks)) if parallel else kernel(chunks)
         except Exception as error:

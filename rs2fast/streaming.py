@@ -562,26 +562,37 @@ class MediaStreamingService:
     # --- producers -------------------------------------------------------------------------------
 
     def _file_producer(self, active: _ActiveStream, file, path: str) -> None:
+        # Windows of whole chunks are read (pread), split, checksummed and validated by up to
+        # `parallel_processing` workers at once, then reordered and delivered by this thread.
         stream = active.stream
         fd = file.fileno()
+        pool = self._processor.pool
         with file:
             size = os.fstat(fd).st_size
             window = stream.chunk_size * max(1, min(self.batch * 16, _READ_WINDOW // stream.chunk_size))
+            pending: deque = deque()
             offset = sequence = 0
-            while offset < size and active.keep_going():
-                want = min(window, size - offset)
-                data = _read_up_to(fd, want)
-                offset += len(data)
-                if data:
-                    chunks = self._split(active, data, sequence, mark_final=offset >= size)
-                    sequence += len(chunks)
-                    self._deliver(active, chunks)
-                if len(data) < want:
-                    raise StreamTruncated(f"file shrank below {size} bytes while being read "
-                                          f"(ended at byte {offset})", stream_id=stream.id)
-            if offset >= size and _was_replaced(path, fd):
+            while (offset < size or pending) and active.keep_going():
+                while offset < size and len(pending) < pool.workers:
+                    length = min(window, size - offset)
+                    job = (fd, offset, length, sequence, offset + length >= size)
+                    pending.append(pool.submit(self._read_window, active, *job) if pool.workers > 1
+                                   else _Done(self._read_window(active, *job)))
+                    offset += length
+                    sequence += -(-length // stream.chunk_size)
+                self._deliver(active, *pending.popleft().result())
+            if offset >= size and not pending and _was_replaced(path, fd):
                 log.warning("rs2fast: %s was replaced while being streamed; the file that was "
                             "open was streamed to its end", path)
+
+    def _read_window(self, active: _ActiveStream, fd: int, offset: int, length: int,
+                     sequence: int, last: bool) -> tuple:
+        data = _pread_up_to(fd, length, offset)
+        if len(data) < length:
+            raise StreamTruncated(f"file shrank while being read (ended at byte {offset + len(data)}, "
+                                  f"expected {offset + length})", stream_id=active.stream.id)
+        chunks = self._split(active, data, sequence, mark_final=last)
+        return chunks, self._processor._check(chunks, parallel=False)
 
     def _container_producer(self, active: _ActiveStream, reader: ContainerReader) -> None:
         with reader:
@@ -631,8 +642,12 @@ class MediaStreamingService:
                             frame_duration_ns=round(1e9 / frame_rate), mark_final=mark_final,
                             checksum=self.codec.config.checksum)
 
-    def _deliver(self, active: _ActiveStream, chunks: list) -> None:
-        for chunk in self._processor.process_batch(chunks):
+    def _deliver(self, active: _ActiveStream, chunks: list, codes: Optional[bytes] = None) -> None:
+        # `codes`: validation already done (by a reader thread) for exactly these chunks.
+        processor = self._processor
+        ready = (processor.process_batch(chunks) if codes is None
+                 else processor._process_checked(chunks, codes))
+        for chunk in ready:
             if not active.keep_going():
                 raise _Stop()
             if active.attached:
@@ -798,15 +813,25 @@ def _test_pattern(active: _ActiveStream) -> Callable[[int], Optional[bytes]]:
     return next_frame
 
 
-def _read_up_to(fd: int, size: int) -> bytes:
-    """Read `size` bytes, fewer only at the end of the file."""
-    data = os.read(fd, size)
+class _Done:
+    """An already computed result with a Future's `result()`."""
+
+    def __init__(self, value) -> None:
+        self._value = value
+
+    def result(self):
+        return self._value
+
+
+def _pread_up_to(fd: int, size: int, offset: int) -> bytes:
+    """Read `size` bytes at `offset`, fewer only at the end of the file."""
+    data = os.pread(fd, size, offset)
     if len(data) in (0, size):
         return data
     pieces = [data]
     got = len(data)
     while got < size:
-        piece = os.read(fd, size - got)
+        piece = os.pread(fd, size - got, offset + got)
         if not piece:
             break
         pieces.append(piece)

@@ -154,6 +154,7 @@ class ReferenceReorder:
         self.lost = 0
         self.delivered = 0
         self.resyncs = 0
+        self.stored = 0                        # items that waited in the buffer, ever
         self.backward_resyncs = 0              # test bookkeeping: restarts below the watermark
         self.last_progress_ns = 0
         self.started = False
@@ -224,6 +225,7 @@ class ReferenceReorder:
         if not self.items:
             self.last_progress_ns = now_ns
         self.items[seq] = item
+        self.stored += 1
         self.run = []
         return ACCEPTED
 
@@ -410,20 +412,18 @@ class ReferenceProcessor:
             self._drop(chunk, "buffer_overflows", received=False)
             return [], REJECTION_NAMES[OVERFLOW]
         ready: list = []
-        lost_before = stream.lost
+        lost_before, stored_before = stream.lost, stream.stored
         status = stream.insert(seq, chunk, now_ns, ready)
+        self.stats["chunks_lost"] += stream.lost - lost_before
+        self.stats["chunks_reordered"] += stream.stored - stored_before   # held for a hole
         if status != ACCEPTED:
             self._release(ready)
-            self.stats["chunks_lost"] += stream.lost - lost_before
             self._drop(chunk, _STAT_OF[status], received=False)
             return ready, REJECTION_NAMES[status]
         self.stats["chunks_processed"] += 1
         self.buffered += 1
         self.buffered_bytes += size
-        if len(ready) > 1:
-            self.stats["chunks_reordered"] += len(ready) - 1
         self._release(ready)
-        self.stats["chunks_lost"] += stream.lost - lost_before
         self.streams.move_to_end(chunk.stream_id)
         return ready, None
 
