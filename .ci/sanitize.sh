@@ -58,14 +58,11 @@ echo "sanitize: pytest ${tests[*]} ($((SECONDS - started)) s)"
 # allocations through malloc so that ASan sees (and guards) them too. allocator_may_return_null
 # lets tests that ask for impossible sizes get MemoryError instead of an ASan abort.
 # `env -u CI` selects the smaller "dev" hypothesis profile (tests/conftest.py) to bound the time.
-sanitized() {
-    env -u CI \
-        LD_PRELOAD="$LIBASAN" \
-        ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:allocator_may_return_null=1 \
-        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        PYTHONMALLOC=malloc \
-        "$@"
-}
+san_env=(LD_PRELOAD="$LIBASAN"
+         ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:allocator_may_return_null=1
+         UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+         PYTHONMALLOC=malloc)
+sanitized() { env -u CI "${san_env[@]}" "$@"; }
 # Self-check: ASan is live and sees Python's allocations (an intercepted memmove past a buffer
 # made by CPython must be reported), so a clean run below means something.
 probe=$(sanitized "$PYTHON" -c "import ctypes; ctypes.memmove(ctypes.create_string_buffer(64),
@@ -79,14 +76,21 @@ case "$where" in
     "$WORK"/*) ;;
     *) echo "sanitize: rs2fast was imported from $where, not from the sanitizer build"; exit 1 ;;
 esac
+# A hang must not stall CI: pytest dumps every thread's stack after a test runs for
+# RS2FAST_SANITIZE_HANG seconds, and the whole run is stopped after RS2FAST_SANITIZE_LIMIT.
 status=0
-sanitized "$PYTHON" -m pytest -q -p no:cacheprovider "${tests[@]}" > "$LOG" 2>&1 || status=$?
+timeout -k 10 "${RS2FAST_SANITIZE_LIMIT:-900}" env -u CI "${san_env[@]}" "$PYTHON" -m pytest -q -p no:cacheprovider -o faulthandler_timeout="${RS2FAST_SANITIZE_HANG:-300}" \
+    "${tests[@]}" > "$LOG" 2>&1 || status=$?
 tail -25 "$LOG"
 
 if grep -qE "ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer|SUMMARY: UndefinedBehaviorSanitizer" "$LOG"; then
     echo "sanitize: sanitizer report(s):"
     grep -nE -A30 "ERROR: AddressSanitizer|runtime error:" "$LOG" | head -120
     exit 1
+fi
+if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+    grep -n -B2 -A40 "Timeout (0:" "$LOG" | head -120
+    echo "sanitize: pytest did not finish within ${RS2FAST_SANITIZE_LIMIT:-900} s (a hang?)"; exit 1
 fi
 if [ "$status" -ne 0 ]; then
     echo "sanitize: pytest failed (exit $status) under the sanitizer build"; exit 1

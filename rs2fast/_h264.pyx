@@ -6,9 +6,11 @@ never guessed from the first bytes. For every primary coded slice (nal_unit_type
 header's first_mb_in_slice and slice_type are read with exp-Golomb decoding, skipping emulation-
 prevention bytes (00 00 03). The access unit's kind is the "weakest" of its slices: any B slice makes
 it VIDEO_B_FRAME, else any P (or SP) slice VIDEO_P_FRAME, else VIDEO_I_FRAME (I, SI, IDR). A unit with
-no primary slice (SEI, SPS, PPS, AUD, filler, end of sequence/stream, ...) is METADATA. Damaged input
-raises MediaFormatError saying what is wrong and where. Every loop is bounded by the input length; the
-kernels run without the GIL (released for buffers of 64 KiB or more).
+no primary slice (SEI, SPS, PPS, AUD, filler, end of sequence/stream, ...) is METADATA. Results are
+ChunkType members. An IDR slice must be I or SI; data partitions B/C (types 3, 4) need a partition A;
+SVC/MVC/auxiliary slices (14, 19, 20, 21) and reserved or unspecified types are skipped, as a base
+decoder skips them. Damaged input raises MediaFormatError saying what is wrong and where. Every loop is
+bounded by the input length; the kernels run without the GIL (released for buffers of 64 KiB or more).
 """
 cimport cython
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer

@@ -1,8 +1,11 @@
 from typing import Optional
 
+from typing_extensions import Self, disjoint_base
+
 from rs2fast._chunk import MediaChunk
 from rs2fast._heap import PriorityHeap
 
+@disjoint_base
 class QueueCore:
     """Bounded priority queue core: a PriorityHeap plus counters and waiter bookkeeping."""
 
@@ -13,7 +16,7 @@ class QueueCore:
     put_waiters: int
     enqueued: int
     dequeued: int
-    def __init__(self, capacity: int = ..., *args: object, **kwargs: object) -> None: ...
+    def __new__(cls, capacity: int = ..., *args: object, **kwargs: object) -> Self: ...
     def enqueue(self, chunk: MediaChunk, timeout: Optional[float] = ...) -> bool: ...
     def try_enqueue(self, chunk: MediaChunk) -> bool: ...
     def get_nowait(self) -> MediaChunk: ...

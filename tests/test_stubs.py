@@ -1,0 +1,21 @@
+"""The hand-written .pyi stubs of the C extensions agree with the compiled modules (mypy.stubtest)."""
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXTENSIONS = sorted(p.stem for p in (Path(__file__).parent.parent / "rs2fast").glob("_*.pyx"))
+
+
+@pytest.mark.skipif(importlib.util.find_spec("mypy") is None,
+                    reason="mypy is not installed (it comes with the test extra: pip install -e '.[test]')")
+def test_stubs_match_the_compiled_extensions():
+    allowlist = Path(__file__).with_name("stubtest_allowlist.txt")
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy.stubtest", *(f"rs2fast.{name}" for name in EXTENSIONS),
+         "--allowlist", str(allowlist)],
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(EXTENSIONS) >= 4
