@@ -10,7 +10,7 @@ import os
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-EXTENSIONS = ("_chunk", "_heap", "_reorder", "_queue")
+EXTENSIONS = ("_chunk", "_heap", "_reorder", "_queue", "_h264")
 DEBUG = os.environ.get("RS2FAST_DEBUG") == "1"
 
 directives = {
