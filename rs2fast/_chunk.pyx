@@ -635,6 +635,14 @@ cdef MediaChunk _chunk_from_mapping(object mapping, object payload):
                       is_final, checksum)
 
 
+cdef object _loads(object text):
+    """json.loads, with nesting too deep for the parser reported as the ValueError it is."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply to be a MediaChunk") from None
+
+
 @cython.final
 cdef class MediaChunk:
     """One piece of a media stream (RS2's MediaChunk): eight value fields, immutable.
@@ -873,14 +881,14 @@ cdef class MediaChunk:
                     text = "".join((text[:start], "0", text[end:]))
         elif isinstance(text, (bytes, bytearray)):
             if len(text) < 512:
-                return _chunk_from_mapping(json.loads(text), None)
+                return _chunk_from_mapping(_loads(text), None)
             with memoryview(text) as view:
                 payload = _scan_rs2_json(_view_bytes(view), len(view), &start, &end)
             if payload is not None:
                 text = b"".join((text[:start], b"0", text[end:]))
         else:
             raise TypeError(f"from_json() needs str or bytes, not {type(text).__name__}")
-        return _chunk_from_mapping(json.loads(text), payload)
+        return _chunk_from_mapping(_loads(text), payload)
 
     # --- checksums -------------------------------------------------------------------------------
 

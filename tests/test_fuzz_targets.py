@@ -149,8 +149,6 @@ def test_reader_stays_in_range(data, lo, span):
 
 # --- findings not fixed yet (strict: they fail loudly once fixed, so remove the mark then) --------
 
-@pytest.mark.xfail(strict=True, raises=RecursionError,
-                   reason="from_json lets json's RecursionError out on deeply nested input")
 def test_finding_deep_nesting_is_a_value_error():
     from rs2fast._chunk import MediaChunk
     with pytest.raises(ValueError):
