@@ -166,6 +166,8 @@ class ChunkProcessor:
         self._events = EventEmitter(on_event)
         self._pool = WorkerPool(self._config.parallel_processing)
         self._clock = clock
+        self._pending: list = []
+        self._positions: "OrderedDict[str, int]" = OrderedDict()
 
     @property
     def config(self) -> ChunkProcessorConfig:
@@ -195,7 +197,8 @@ class ChunkProcessor:
 
     def process_single_chunk(self, chunk: MediaChunk) -> List[MediaChunk]:
         """Validate and reorder one chunk; return the chunks now ready (in order). A rejected chunk
-        raises its typed error (and is counted and announced)."""
+        raises its typed error (and is counted and announced); chunks that a timeout released
+        meanwhile come out with the next call (or flush / expire_stale)."""
         _require_chunk(chunk)
         started = time.perf_counter_ns()
         code = self._check([chunk], parallel=False)[0]
@@ -294,7 +297,7 @@ class ChunkProcessor:
         """Deliver everything buffered (for one stream, or all), declaring the holes lost."""
         with self._lock:
             names = [stream_id] if stream_id is not None else list(self._streams)
-            ready: list = []
+            ready = self._take_pending()
             for name in names:
                 stream = self._streams.get(name)
                 if stream is not None and stream.reorder.buffered:
@@ -304,24 +307,47 @@ class ChunkProcessor:
                     ready.extend(part)
             return ready
 
+    def forget_stream(self, stream_id: str) -> List[MediaChunk]:
+        """Stop tracking a stream (its next chunk starts it afresh at sequence 0); returns what it
+        still had buffered, holes declared lost."""
+        with self._lock:
+            released = self.flush(stream_id)
+            self._streams.pop(stream_id, None)
+            self._positions.pop(stream_id, None)
+            return released
+
+    def buffered_in(self, stream_id: str) -> int:
+        """How many chunks of the stream wait behind a hole (0 for an unknown stream)."""
+        with self._lock:
+            stream = self._streams.get(stream_id)
+            return stream.reorder.buffered if stream is not None else 0
+
     def expire_stale(self, now_ns: Optional[int] = None) -> List[MediaChunk]:
         """Release chunks of streams that made no progress for `sequence_timeout` (holes declared
         lost). Called by process_chunk_stream; call it yourself when you drive process_single_chunk."""
-        if not self._timeout_ns:
-            return []
-        now_ns = self._clock() if now_ns is None else now_ns
-        ready: list = []
         with self._lock:
-            if not self._buffered:
-                return ready
-            for stream in self._streams.values():
-                reorder = stream.reorder
-                if reorder.buffered and now_ns - reorder.last_progress_ns >= self._timeout_ns:
-                    part: list = []
-                    reorder.expire(now_ns, part)
-                    self._settle(stream, len(part))
-                    ready.extend(part)
+            ready = self._take_pending()
+            ready += self._expire_all(self._clock() if now_ns is None else now_ns)
+            return ready
+
+    def _expire_all(self, now_ns: int) -> list:
+        # Called with the lock held.
+        ready: list = []
+        if not self._timeout_ns or not self._buffered:
+            return ready
+        for stream in self._streams.values():
+            reorder = stream.reorder
+            if reorder.buffered and now_ns - reorder.last_progress_ns >= self._timeout_ns:
+                part: list = []
+                reorder.expire(now_ns, part)
+                self._settle(stream, len(part))
+                ready.extend(part)
         return ready
+
+    def _take_pending(self) -> list:
+        # Chunks released by a sweep while a chunk was being refused; they lead the next output.
+        pending, self._pending = self._pending, []
+        return pending
 
     # --- statistics ------------------------------------------------------------------------------
 
@@ -422,8 +448,10 @@ class ChunkProcessor:
         stream.counters.received += 1
         reorder = stream.reorder
         if chunk.sequence_number > reorder.next_expected and self._under_pressure(len(chunk)):
-            raise self._reject(stream, chunk, _reorder.OVERFLOW,
-                               "the processor's buffered chunks or bytes are at their bound")
+            self._pending += self._expire_all(now_ns)     # timed-out streams make room first
+            if self._under_pressure(len(chunk)):
+                raise self._reject(stream, chunk, _reorder.OVERFLOW,
+                                   "the processor's buffered chunks or bytes are at their bound")
         ready: list = []
         status = reorder.insert(chunk.sequence_number, chunk, now_ns, ready)
         if status != _reorder.ACCEPTED:
@@ -431,7 +459,7 @@ class ChunkProcessor:
         stats.chunks_processed += 1
         self._settle(stream, len(ready))
         self._streams.move_to_end(chunk.stream_id)
-        return ready
+        return self._take_pending() + ready if self._pending else ready
 
     def _reorder_grouped(self, chunks: list, codes: bytes, now_ns: int, out: list) -> None:
         # Called with the lock held, when the batch cannot break the memory bounds: one C
@@ -530,18 +558,24 @@ class ChunkProcessor:
             if len(self._streams) >= self._config.max_streams and not self._forget_idle_stream():
                 return None
             config = self._config
-            stream = _Stream(_reorder.ReorderBuffer(config.max_reorder_window, timeout_ns=self._timeout_ns,
-                                                    resync_after=config.resync_after))
+            stream = _Stream(_reorder.ReorderBuffer(
+                config.max_reorder_window, next_expected=self._positions.pop(stream_id, 0),
+                timeout_ns=self._timeout_ns, resync_after=config.resync_after))
             self._streams[stream_id] = stream
         return stream
 
     def _forget_idle_stream(self) -> bool:
-        # Least recently active first; a forgotten stream that comes back starts again at 0
-        # (and resyncs by agreement), so only streams with nothing buffered are forgotten.
+        # Least recently active first, and only streams with nothing buffered; the position is
+        # remembered (an int each, as many as max_streams) so that the stream resumes there.
         for name, stream in self._streams.items():
             if not stream.reorder.buffered:
                 del self._streams[name]
                 self._stats.streams_evicted += 1
+                if stream.reorder.next_expected < 2**64:      # (an exhausted stream stays so)
+                    self._positions[name] = stream.reorder.next_expected
+                    self._positions.move_to_end(name)
+                if len(self._positions) > self._config.max_streams:
+                    self._positions.popitem(last=False)
                 return True
         return False
 

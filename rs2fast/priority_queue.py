@@ -8,6 +8,7 @@ conditions that release the lock, so `try_enqueue`, `len()` and `close()` never 
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -145,7 +146,7 @@ class MediaPriorityQueue(QueueCore):
 
     def _wait_for_room(self, chunk, timeout) -> None:
         # Called with the lock held.
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = _deadline(timeout)
         self.put_waiters += 1
         try:
             while not self._try_push(chunk):
@@ -180,7 +181,7 @@ class MediaPriorityQueue(QueueCore):
     # --- consumers -------------------------------------------------------------------------------
 
     def _get_slow(self, timeout: Optional[float]) -> MediaChunk:
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = _deadline(timeout)
         with self._lock:
             self.get_waiters += 1
             try:
@@ -205,8 +206,11 @@ class MediaPriorityQueue(QueueCore):
     def get_batch(self, max_items: int, timeout: Optional[float] = None) -> List[MediaChunk]:
         """Up to `max_items` chunks in priority order, waiting for the first one; [] once the queue is
         closed and drained or when `timeout` passes with nothing queued."""
+        if isinstance(max_items, bool) or not isinstance(max_items, int):
+            raise TypeError(f"max_items must be an int, not {type(max_items).__name__}")
         if max_items < 1:
             raise ValueError(f"max_items must be at least 1, got {max_items}")
+        _deadline(timeout)            # a bad timeout is refused before anything is taken
         try:
             first = self.get(timeout)
         except (QueueClosed, QueueEmpty):
@@ -235,7 +239,7 @@ class MediaPriorityQueue(QueueCore):
     async def aget(self, timeout: Optional[float] = None) -> MediaChunk:
         """`get` for asyncio: waits without blocking the event loop, while threads enqueue."""
         loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
+        deadline = _deadline(timeout, loop.time)
         while True:
             try:
                 return self.get_nowait()
@@ -287,6 +291,18 @@ class MediaPriorityQueue(QueueCore):
                 loop.call_soon_threadsafe(_set_done, waiter)
             except RuntimeError:  # that loop is closed: nobody is waiting there any more
                 pass
+
+
+def _deadline(timeout: Optional[float], clock: Callable[[], float] = time.monotonic) -> Optional[float]:
+    """When a wait of `timeout` seconds ends: None (never) for None or infinity; TypeError for a
+    non-number, ValueError for NaN or a negative timeout."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"timeout must be a number of seconds or None, not {type(timeout).__name__}")
+    if timeout != timeout or timeout < 0:
+        raise ValueError(f"timeout must be a non-negative number of seconds, got {timeout}")
+    return None if timeout == math.inf else clock() + timeout
 
 
 def _set_done(waiter: asyncio.Future) -> None:

@@ -395,8 +395,8 @@ class MediaStreamingService:
         self.underrun_after = underrun_after
         self._emitter = EventEmitter(self._dispatch)
         self._processor = ChunkProcessor(processor_config or ChunkProcessorConfig(),
-                                         on_event=self._processor_event)
-        self._queue = MediaPriorityQueue(buffer_capacity, overflow, on_event=self._queue_event)
+                                         on_event=self._component_drop)
+        self._queue = MediaPriorityQueue(buffer_capacity, overflow, on_event=self._component_drop)
         self._lock = threading.Lock()
         self._streams: dict = {}
         self._finished: dict = {}
@@ -647,6 +647,10 @@ class MediaStreamingService:
         processor = self._processor
         ready = (processor.process_batch(chunks) if codes is None
                  else processor._process_checked(chunks, codes))
+        if processor.buffered_in(active.stream.id):
+            # Our producers emit chunks in order, so a chunk held back waits for one the processor
+            # refused (counted and announced): nothing will fill that hole, deliver past it.
+            ready += processor.flush(active.stream.id)
         for chunk in ready:
             if not active.keep_going():
                 raise _Stop()
@@ -696,6 +700,7 @@ class MediaStreamingService:
             active = _ActiveStream(self, stream, live)
             self._streams[stream.id] = active
             self._finished.pop(stream.id, None)
+        self._processor.forget_stream(stream.id)   # a stream id used again starts afresh
         self._emit(StreamStarted(stream_id=stream.id, user_id=stream.user_id, quality=stream.quality))
         return active
 
@@ -742,15 +747,13 @@ class MediaStreamingService:
         self._emit(ChunkDropped(stream_id=chunk.stream_id, user_id=active.stream.user_id,
                                 sequence_number=chunk.sequence_number, reason=reason))
 
-    def _processor_event(self, event: ChunkDropped) -> None:
+    def _component_drop(self, event: ChunkDropped) -> None:
+        # A drop announced by the processor or the shared queue: count it, fill in the user.
         active = self._streams.get(event.stream_id)
         if active is not None:
             active.counters.dropped_chunks += 1
             event = replace(event, user_id=active.stream.user_id)
         self._emit(event)
-
-    def _queue_event(self, event: ChunkDropped) -> None:
-        self._processor_event(event)
 
     def _underrun(self, active: _ActiveStream) -> None:
         if not active.finished:

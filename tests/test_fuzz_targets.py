@@ -147,12 +147,38 @@ def test_reader_stays_in_range(data, lo, span):
     assert len(reader.take(10)) <= 10 and reader.byte() in range(256)
 
 
-# --- findings not fixed yet (strict: they fail loudly once fixed, so remove the mark then) --------
+# --- findings, fixed (regression tests) -------------------------------------------------------------
 
-def test_finding_deep_nesting_is_a_value_error():
+@pytest.mark.parametrize("text", ["[" * 100_000, b"[" * 100_000, bytearray(b"[" * 100_000),
+                                  '{"data":[1],"x":' + "[" * 5000])
+def test_finding_deep_nesting_is_a_value_error(text):
     from rs2fast._chunk import MediaChunk
+    with pytest.raises(ValueError):             # was RecursionError, found by fuzz_chunk_json
+        MediaChunk.from_json(text)
+
+
+def test_json_target_near_the_nesting_limit():
+    # Where the interpreter's recursion limit strikes depends on the stack depth, so from_json and
+    # the oracle's json.loads may disagree on a text nested just below it (a fuzz_chunk_json
+    # false alarm once); the target must accept either verdict there and still check the rest.
+    import sys
+
+    from rs2fast._chunk import MediaChunk
+    chunk_json = target("chunk_json")
+    limit = sys.getrecursionlimit()
+
+    def with_extra(depth):
+        return '{"x":' + "[" * depth + "]" * depth + "," + VALID_CHUNK_JSON[1:]
+
+    assert MediaChunk.from_json(with_extra(50)) == MediaChunk.from_json(VALID_CHUNK_JSON)
     with pytest.raises(ValueError):
-        MediaChunk.from_json("[" * 100_000)
+        MediaChunk.from_json(with_extra(limit + 20))
+    for depth in range(limit - 120, limit + 20, 3):
+        chunk_json.test_one_input(('{"data":' + "[" * depth + "4999").encode())
+        chunk_json.test_one_input(with_extra(depth).encode())
+
+
+VALID_CHUNK_JSON = '{"stream_id":"s","sequence_number":1,"data":[1],"chunk_type":"VideoIFrame","priority":"High","timestamp":{"secs":0,"nanos":0},"is_final":false,"checksum":null}'
 
 
 def test_corpus_json_seeds_are_what_they_claim():

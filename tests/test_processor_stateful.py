@@ -150,13 +150,16 @@ class ProcessorMachine(RuleBasedStateMachine):
             assert [type(e).__name__ for e in errors] == ([rejection] if rejection else [])
         self._record(got, expected)
 
-    @rule(stream=st.sampled_from(STREAMS), pick=st.integers(0, 10**6), single=st.booleans())
-    def fill_a_hole(self, stream, pick, single):
+    @rule(stream=st.sampled_from(STREAMS), pick=st.integers(0, 10**6), single=st.booleans(),
+          after_timeout=st.booleans())
+    def fill_a_hole(self, stream, pick, single, after_timeout):
         """A chunk for a missing sequence number below the lowest buffered one (a late arrival or
-        a retransmission), the case that exercises the reorder paths hardest."""
+        a retransmission, possibly after the stream timed out): the reorder paths' hardest case."""
         model_stream = self.model.streams.get(stream)
         if model_stream is None or not model_stream.items:
             return
+        if after_timeout:
+            self.clock.now += self.model.timeout_ns
         low, high = model_stream.next_expected, min(model_stream.items)
         self.process_one(single, stream, low + pick % (high - low) - model_stream.next_expected,
                          None, "plain", 1)

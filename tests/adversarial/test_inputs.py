@@ -13,7 +13,6 @@ import os
 import random
 import string
 import sys
-import tempfile
 import zlib
 from array import array
 from datetime import datetime, timedelta, timezone

@@ -16,11 +16,11 @@ import pytest
 
 from rs2fast import _chunk
 from rs2fast.chunk_processor import ChunkProcessor, ChunkProcessorConfig
-from rs2fast.errors import ChunkProcessingError, QueueClosed, QueueEmpty, QueueFull
+from rs2fast.errors import ChunkProcessingError, QueueClosed, QueueFull
 from rs2fast.events import ChunkDropped, StreamStarted, StreamStopped
 from rs2fast.priority_queue import MediaPriorityQueue
 from rs2fast.streaming import MediaStreamingService
-from rs2fast.types import ChunkType, MediaChunk, MediaPriority, MediaStream, MediaType, QualityLevel
+from rs2fast.types import ChunkType, MediaChunk, MediaStream, MediaType, QualityLevel
 from tests.test_leaks import check_debug_counters
 
 I, P, B = ChunkType.VIDEO_I_FRAME, ChunkType.VIDEO_P_FRAME, ChunkType.VIDEO_B_FRAME
@@ -288,7 +288,11 @@ def test_shutdown_while_producers_and_consumers_are_blocked(tmp_path):
     threads = [run_thread(consume, "stuck", stuck), run_thread(consume, "shared", shared),
                run_thread(consume, "events", feed), run_thread(consume, "metrics", metrics),
                run_thread(asyncio.run, async_side())]
-    time.sleep(0.3)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and "async" not in [e.stream_id for e in events
+                                                            if isinstance(e, StreamStarted)]:
+        time.sleep(0.01)
+    time.sleep(0.2)                                        # let everybody block
     svc.shutdown(timeout=2)
     assert joined(*threads), outcomes
     assert sum(1 for _ in file_stream) <= 2000             # ends (drains what was buffered)

@@ -196,6 +196,28 @@ def test_late_chunks_after_a_forward_resync_are_counted_late():
     assert stats.late_chunks == 2 and stats.sequence_gaps == 2 and stats.chunks_lost == 100
 
 
+@pytest.mark.xfail(strict=True, reason="BUG: a chunk rejected just after its stream timed out "
+                   "(LateChunk) throws away the chunks the expiry released: lost without a counter")
+@pytest.mark.parametrize("api", ["process_single_chunk", "process_batch"])
+def test_chunks_released_by_a_timeout_survive_the_rejection_that_released_them(api):
+    h = Harness()
+    h.feed_all([chunk(5), chunk(6)])                     # 0..4 missing
+    h.clock.advance(6)                                   # the stream timed out
+    late = chunk(3)                                      # this arrival expires the hole first
+    if api == "process_single_chunk":
+        h.feed(late)
+    else:
+        out = h.proc.process_batch([late], return_exceptions=True)
+        h.sent += 1
+        h.out += [x for x in out if isinstance(x, MediaChunk)]
+        h.errors += [x for x in out if isinstance(x, Exception)]
+    assert [type(e) for e in h.errors] == [LateChunk]
+    h.flush()
+    assert h.delivered() == [5, 6]                       # released now, or at the latest by flush
+    stats = h.check()
+    assert stats.chunks_lost == 5 and stats.buffer_utilization == 0.0
+
+
 # --- gaps ----------------------------------------------------------------------------------------
 
 def test_gap_larger_than_the_window_is_rejected_and_the_stream_keeps_going():

@@ -21,7 +21,7 @@ if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 import fuzz_support  # noqa: E402
 
-from rs2fast._reorder import ACCEPTED, ReorderBuffer  # noqa: E402
+from rs2fast._reorder import ACCEPTED, MAX_HISTORY, ReorderBuffer  # noqa: E402
 
 ReferenceReorder = fuzz_support.load_reference_reorder()
 
@@ -36,12 +36,12 @@ class _Run:
 
     def __init__(self, r: fuzz_support.Reader) -> None:
         self.r = r
-        self.window = r.pick([1, 2, 3, 4, 5, 8, 16, 64])
+        self.window = r.pick([1, 2, 3, 4, 5, 7, 8, 16, 64, 1000, 4096])
         self.start = r.pick([0, r.int_in(0, 100), TOP - r.int_in(0, 40), r.int_in(0, TOP)])
         settings = dict(next_expected=self.start,
                         timeout_ns=r.pick([0, 0, 1, 10, 100, r.int_in(0, INT64_MAX)]),
                         resync_after=r.pick([0, 2, 3, 4, 6]),
-                        history=r.pick([1, 64, 65, 130, 1024]))
+                        history=r.pick([1, 63, 64, 65, 130, 1024, MAX_HISTORY]))
         self.real = ReorderBuffer(self.window, **settings)
         self.model = ReferenceReorder(self.window, **settings)
         self.now = r.pick([0, 0, r.int_in(INT64_MIN, INT64_MAX), INT64_MAX - 500, INT64_MIN])
