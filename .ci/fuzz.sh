@@ -36,7 +36,14 @@ if ! "$PYTHON" -c "import rs2fast._chunk, rs2fast._reorder" 2>/dev/null; then
 fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/rs2fast-fuzz.XXXXXX")
-cleanup() { if [ "${RS2FAST_FUZZ_KEEP:-0}" = 1 ]; then echo "fuzz: kept $WORK"; else rm -rf "$WORK"; fi; }
+failed=()
+cleanup() {     # kept when asked to, or when something failed (the crash inputs are in it)
+    if [ "${RS2FAST_FUZZ_KEEP:-0}" = 1 ] || [ "${#failed[@]}" -ne 0 ]; then
+        echo "fuzz: kept $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+}
 trap cleanup EXIT
 
 # A libFuzzer dictionary for the JSON target: RS2's field and variant names and JSON edge tokens.
@@ -94,7 +101,6 @@ else
     done
 fi
 
-failed=()
 for name in "${targets[@]}"; do
     mkdir -p "$WORK/corpus/$name" "$WORK/artifacts"
     options=(-max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=2048 -timeout=60 -max_len=4096
@@ -110,14 +116,14 @@ for name in "${targets[@]}"; do
         continue
     fi
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-    echo "fuzz: $name: ${runs:-?} inputs in ${SECONDS_PER_TARGET} s, $(ls "$WORK/corpus/$name" | wc -l) new corpus entries, exit $status"
+    echo "fuzz: $name: ${runs:-?} inputs (limit ${SECONDS_PER_TARGET} s), $(ls "$WORK/corpus/$name" | wc -l) new corpus entries, exit $status"
     if [ "$status" -ne 0 ] || ls "$WORK/artifacts/$name-"* > /dev/null 2>&1; then
         failed+=("$name")
         grep -v "^#\|^INFO:\|^stat::" "$log" | tail -40
         for crash in "$WORK/artifacts/$name-"*; do
             [ -f "$crash" ] || continue
-            echo "fuzz: $name: failing input $(basename "$crash") (base64): $(base64 -w0 "$crash")"
-            echo "fuzz: reproduce: $PYTHON -c \"import base64, sys; sys.path.insert(0, 'tests/fuzz');" \
+            echo "fuzz: $name: failing input $crash; reproduce:"
+            echo "  $PYTHON -c \"import base64, sys; sys.path.insert(0, 'tests/fuzz');" \
                  "import fuzz_$name as t; t.test_one_input(base64.b64decode('$(base64 -w0 "$crash")'))\""
         done
     fi
