@@ -68,6 +68,10 @@ cdef class ReorderBuffer:
                      PyObject** out, Py_ssize_t* nout) noexcept nogil
     cdef int _below(self, uint64_t seq, PyObject* item, int64_t now,
                     PyObject** out, Py_ssize_t* nout) noexcept nogil
+    cdef int _accept_next(self, PyObject* item, int64_t now,
+                          PyObject** out, Py_ssize_t* nout) noexcept nogil
+    cdef int _jump(self, uint64_t seq, PyObject* item, bint ahead, int64_t now,
+                   PyObject** out, Py_ssize_t* nout) noexcept nogil
     cdef int _store(self, uint64_t seq, uint64_t d, PyObject* item, int64_t now) noexcept nogil
     cdef Py_ssize_t _insert_many(self, Py_ssize_t n, const uint64_t* sp, list items, int64_t now,
                                  uint8_t* stp, list ready) except -1

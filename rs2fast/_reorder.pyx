@@ -268,16 +268,7 @@ cdef class ReorderBuffer:
         self.run_last = seq
         if self.run_len < self.resync_n:
             return status
-        self._flush(out, nout)
-        if far == FAR_AHEAD:
-            self._skip_to(seq)
-        else:
-            self._restart_at(seq)
-        self._deliver(item, out, nout)
-        self.resync_total += 1
-        self.run_len = 0
-        self.last_progress = now
-        return REORDER_ACCEPTED
+        return self._jump(seq, item, far == FAR_AHEAD, now, out, nout)
 
     cdef int _below(self, uint64_t seq, PyObject* item, int64_t now,
                     PyObject** out, Py_ssize_t* nout) noexcept nogil:
@@ -305,6 +296,30 @@ cdef class ReorderBuffer:
         self.run_len = 0
         return REORDER_ACCEPTED
 
+    cdef int _accept_next(self, PyObject* item, int64_t now,
+                          PyObject** out, Py_ssize_t* nout) noexcept nogil:
+        # item is the next expected one: deliver it and every consecutive buffered one.
+        self._deliver(item, out, nout)
+        self._drain(out, nout)
+        self.run_len = 0
+        self.last_progress = now
+        return REORDER_ACCEPTED
+
+    cdef int _jump(self, uint64_t seq, PyObject* item, bint ahead, int64_t now,
+                   PyObject** out, Py_ssize_t* nout) noexcept nogil:
+        # Resync: release everything buffered, move the stream to seq (ahead: the skipped
+        # numbers are lost; behind: a restarted producer) and deliver item.
+        self._flush(out, nout)
+        if ahead:
+            self._skip_to(seq)
+        else:
+            self._restart_at(seq)
+        self._deliver(item, out, nout)
+        self.resync_total += 1
+        self.run_len = 0
+        self.last_progress = now
+        return REORDER_ACCEPTED
+
     cdef int _insert(self, uint64_t seq, PyObject* item, int64_t now,
                      PyObject** out, Py_ssize_t* nout) noexcept nogil:
         cdef uint64_t d, slot
@@ -315,11 +330,7 @@ cdef class ReorderBuffer:
             return self._below(seq, item, now, out, nout)
         d = seq - self.ne
         if d == 0:
-            self._deliver(item, out, nout)
-            self._drain(out, nout)
-            self.run_len = 0
-            self.last_progress = now
-            return REORDER_ACCEPTED
+            return self._accept_next(item, now, out, nout)
         if d <= self.win:
             slot = self.ne_slot + d
             if slot >= self.win:
@@ -332,19 +343,9 @@ cdef class ReorderBuffer:
                 return self._below(seq, item, now, out, nout)
             d = seq - self.ne
             if d == 0:
-                self._deliver(item, out, nout)
-                self._drain(out, nout)
-                self.run_len = 0
-                self.last_progress = now
-                return REORDER_ACCEPTED
+                return self._accept_next(item, now, out, nout)
             if d > self.win:
-                self._flush(out, nout)
-                self._skip_to(seq)
-                self._deliver(item, out, nout)
-                self.resync_total += 1
-                self.run_len = 0
-                self.last_progress = now
-                return REORDER_ACCEPTED
+                return self._jump(seq, item, True, now, out, nout)
             return self._store(seq, d, item, now)
         if self.count == self.win:
             return self._reject(seq, item, REORDER_OVERFLOW, FAR_AHEAD, now, out, nout)
