@@ -53,39 +53,14 @@ class _Stop(Exception):
 
 
 class _Channel:
-    """A stream's own bounded buffer, delivered in sequence order. Files wait for room (nothing is
-    lost); live streams evict the worst queued chunk (lowest priority, then highest sequence) when
-    the newcomer outranks it, else drop the newcomer. One FIFO per priority keeps both O(1)."""
+    """A stream's own bounded buffer, delivered in sequence order (subclasses say how it fills)."""
 
-    def __init__(self, capacity: int, live: bool) -> None:
+    def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self.live = live
-        self.by_priority = {priority: deque() for priority in MediaPriority}
         self.size = 0
         self.cond = threading.Condition()
         self.closed = False
         self.error: Optional[BaseException] = None
-
-    def put(self, chunk: MediaChunk, keep_going: Callable[[], bool]) -> Optional[MediaChunk]:
-        """Queue `chunk`; return the chunk dropped to make room (live only), else None."""
-        with self.cond:
-            if self.size >= self.capacity:
-                if self.live:
-                    worst = next(q for p, q in sorted(self.by_priority.items()) if q)
-                    if _rank(chunk) <= _rank(worst[-1]):
-                        return chunk
-                    dropped = worst.pop()
-                    self.by_priority[chunk.priority].append(chunk)
-                    self.cond.notify()
-                    return dropped
-                while self.size >= self.capacity:
-                    if self.closed or not keep_going():
-                        raise _Stop()
-                    self.cond.wait(_POLL)
-            self.by_priority[chunk.priority].append(chunk)
-            self.size += 1
-            self.cond.notify()
-            return None
 
     def take(self, max_items: int, timeout: Optional[float]) -> Optional[list]:
         """Up to `max_items` chunks in sequence order; [] on timeout; None when closed and drained."""
@@ -94,13 +69,7 @@ class _Channel:
                 self.cond.wait(timeout)
             if not self.size:
                 return None if self.closed else []
-            queues = [q for q in self.by_priority.values() if q]
-            batch = []
-            while len(batch) < max_items and queues:
-                head = min(queues, key=lambda q: q[0].sequence_number)
-                batch.append(head.popleft())
-                if not head:
-                    queues.remove(head)
+            batch = self._pop(max_items)
             self.size -= len(batch)
             self.cond.notify_all()
             return batch
@@ -112,8 +81,7 @@ class _Channel:
     def clear(self) -> None:
         """Forget everything queued (the consumer is gone)."""
         with self.cond:
-            for queue in self.by_priority.values():
-                queue.clear()
+            self._clear()
             self.size = 0
             self.cond.notify_all()
 
@@ -124,6 +92,81 @@ class _Channel:
                 self.error = error
             self.closed = True
             self.cond.notify_all()
+
+
+class _FileChannel(_Channel):
+    """Files: the producer waits for room, nothing is lost."""
+
+    def __init__(self, capacity: int) -> None:
+        super().__init__(capacity)
+        self.items: deque = deque()
+
+    def put_many(self, chunks: list, keep_going: Callable[[], bool]) -> list:
+        """Queue all `chunks`, waiting for room; returns the dropped ones (none, for files)."""
+        done = 0
+        with self.cond:
+            while done < len(chunks):
+                room = self.capacity - self.size
+                if room <= 0:
+                    if self.closed or not keep_going():
+                        raise _Stop()
+                    self.cond.wait(_POLL)
+                    continue
+                part = chunks[done:done + room]
+                self.items.extend(part)
+                self.size += len(part)
+                done += len(part)
+                self.cond.notify_all()
+        return []
+
+    def _pop(self, count: int) -> list:
+        popleft = self.items.popleft
+        return [popleft() for _ in range(min(count, self.size))]
+
+    def _clear(self) -> None:
+        self.items.clear()
+
+
+class _LiveChannel(_Channel):
+    """Live streams never wait: when full, the worst queued chunk (lowest priority, then highest
+    sequence) is evicted if the newcomer outranks it, else the newcomer is dropped. One FIFO per
+    priority keeps both steps O(1)."""
+
+    def __init__(self, capacity: int) -> None:
+        super().__init__(capacity)
+        self.by_priority = {priority: deque() for priority in MediaPriority}
+
+    def put_many(self, chunks: list, keep_going: Callable[[], bool]) -> list:
+        """Queue `chunks`; returns the chunks dropped to make room (newcomers or evicted ones)."""
+        dropped = []
+        with self.cond:
+            for chunk in chunks:
+                if self.size < self.capacity:
+                    self.by_priority[chunk.priority].append(chunk)
+                    self.size += 1
+                    continue
+                worst = next(q for _, q in sorted(self.by_priority.items()) if q)
+                if _rank(chunk) <= _rank(worst[-1]):
+                    dropped.append(chunk)
+                else:
+                    dropped.append(worst.pop())
+                    self.by_priority[chunk.priority].append(chunk)
+            self.cond.notify_all()
+        return dropped
+
+    def _pop(self, count: int) -> list:
+        queues = [q for q in self.by_priority.values() if q]
+        batch = []
+        while len(batch) < count and queues:
+            head = min(queues, key=lambda q: q[0].sequence_number)
+            batch.append(head.popleft())
+            if not head:
+                queues.remove(head)
+        return batch
+
+    def _clear(self) -> None:
+        for queue in self.by_priority.values():
+            queue.clear()
 
 
 def _rank(chunk: MediaChunk):
@@ -145,7 +188,7 @@ class _ActiveStream:
         self.service = service
         self.stream = stream
         self.live = live
-        self.channel = _Channel(service.buffer_capacity, live)
+        self.channel = (_LiveChannel if live else _FileChannel)(service.buffer_capacity)
         self.stop = threading.Event()
         self.attached = True          # the user's stream object is alive and open
         self.counters = _Counters()
@@ -651,21 +694,20 @@ class MediaStreamingService:
             # Our producers emit chunks in order, so a chunk held back waits for one the processor
             # refused (counted and announced): nothing will fill that hole, deliver past it.
             ready += processor.flush(active.stream.id)
-        for chunk in ready:
-            if not active.keep_going():
-                raise _Stop()
-            if active.attached:
-                dropped = active.channel.put(chunk, active.keep_going)
-                if dropped is not None:
-                    self._dropped(active, dropped, "stream buffer full (live: lowest priority shed)")
-                if active.live and self.adaptive:
-                    self._adapt(active, active.channel.fill())
-            if self._shared_consumers > 0:
+        if not active.keep_going():
+            raise _Stop()
+        if active.attached:
+            for dropped in active.channel.put_many(ready, active.keep_going):
+                self._dropped(active, dropped, "stream buffer full (live: lowest priority shed)")
+            if active.live and self.adaptive:
+                self._adapt(active, active.channel.fill(), len(ready))
+        if self._shared_consumers > 0:
+            for chunk in ready:
                 self._offer_shared(active, chunk)
-            counters = active.counters
-            counters.chunks_processed += 1
-            counters.bytes_processed += len(chunk)
-            counters.last_updated = datetime.now(timezone.utc)
+        counters = active.counters
+        counters.chunks_processed += len(ready)
+        counters.bytes_processed += sum(map(len, ready))
+        counters.last_updated = datetime.now(timezone.utc)
 
     def _offer_shared(self, active: _ActiveStream, chunk: MediaChunk) -> None:
         queue = self._queue
@@ -760,12 +802,13 @@ class MediaStreamingService:
             self._emit(BufferUnderrun(stream_id=active.stream.id, user_id=active.stream.user_id,
                                       buffer_level=active.channel.fill()))
 
-    def _adapt(self, active: _ActiveStream, fill: float) -> None:
+    def _adapt(self, active: _ActiveStream, fill: float, chunks: int) -> None:
+        # Sustained pressure: the buffer stayed at least 3/4 full for a second's worth of chunks.
         frame_rate = self.codec.config.frame_rate
         if fill >= 0.75:
-            active.pressure, active.relief = active.pressure + 1, 0
+            active.pressure, active.relief = active.pressure + chunks, 0
         elif fill <= 0.25:
-            active.pressure, active.relief = 0, active.relief + 1
+            active.pressure, active.relief = 0, active.relief + chunks
         new = active.quality
         if active.pressure >= frame_rate and active.quality > QualityLevel.LOW:
             new = active.quality.step_down()

@@ -358,11 +358,21 @@ def reference_validation(chunk, audio_limit=65_536, video_limit=1_048_576, other
 # --- ChunkProcessor ---------------------------------------------------------------------------------
 #
 # Per chunk: validation (when enabled) -> a rejection counted in validation_failures; else the
-# stream's reorder model (created on first sight). Before that, a chunk ahead of its stream's
-# watermark is refused (OVERFLOW) while the processor holds max_buffer_size chunks or the chunk's
-# bytes would pass max_buffered_bytes. Every rejection is counted once, by reason, and announced;
-# every accepted chunk is delivered, in order, by the time its stream is flushed. Streams are not
-# forgotten here (callers keep the number of streams within max_streams).
+# stream's reorder model (created on first sight, at the position it had when it was last
+# forgotten). A chunk ahead of its stream's watermark that finds the processor at its bound
+# (max_buffer_size chunks, or max_buffered_bytes) first makes timed-out streams release what they
+# hold (those chunks wait in `pending`), and is refused (OVERFLOW) if that did not make room.
+# Every rejection is counted once, by reason, and announced; every accepted chunk is delivered,
+# in order per stream, by the time its stream is flushed. `pending` chunks lead the output of the
+# next chunk accepted one by one, of flush() and of expire_stale().
+#
+# process_batch takes one of two paths, as the processor does: chunk by chunk (with
+# return_exceptions, with reordering off, or when the batch might not fit the bounds), or grouped
+# by stream (invalid chunks first, then each stream's chunks in one go; no bound is at risk).
+#
+# When the stream bound (max_streams) is reached, the least recently active stream holding
+# nothing is forgotten; its position is remembered (for up to max_streams streams) and a stream
+# that comes back resumes there. With no idle stream, a new stream's chunk is refused (OVERFLOW).
 
 REJECTION_NAMES = {DUPLICATE: "DuplicateChunk", LATE: "LateChunk", GAP: "SequenceGap",
                    OVERFLOW: "BufferOverflow"}
@@ -375,65 +385,35 @@ class ReferenceProcessor:
 
     STATS = ("chunks_received", "chunks_processed", "chunks_delivered", "chunks_dropped",
              "chunks_reordered", "duplicates", "late_chunks", "sequence_gaps",
-             "validation_failures", "buffer_overflows", "chunks_lost")
+             "validation_failures", "buffer_overflows", "chunks_lost", "streams_evicted")
 
     def __init__(self, config) -> None:
         self.config = config
         self.timeout_ns = config.sequence_timeout // timedelta(microseconds=1) * 1000
         self.streams: "OrderedDict[str, ReferenceReorder]" = OrderedDict()
+        self.positions: "OrderedDict[str, int]" = OrderedDict()
         self.stats = dict.fromkeys(self.STATS, 0)
         self.buffered = 0
         self.buffered_bytes = 0
+        self.pending: list = []
         self.events: list[tuple[str, int]] = []     # (stream_id, sequence_number) per drop
+        self.backward_resyncs_forgotten: dict[str, int] = {}   # test bookkeeping, per stream
+        self.released_on_rejection = 0              # test bookkeeping (see the stateful test):
+        self.overtaking_batches = 0                 # steps where the processor is wrong today
 
-    # -- one chunk: returns (list of released chunks, None) or (released, rejection name) --------
-    def process(self, chunk, now_ns: int, validate: bool = True):
+    # -- validation, counting ------------------------------------------------------------------
+    def code(self, chunk) -> int:
         config = self.config
-        if validate and config.enable_validation:
-            code = reference_validation(chunk, config.audio_size_limit, config.video_size_limit,
-                                        config.other_size_limit, config.verify_checksums)
-            if code != VALID:
-                self._drop(chunk, "validation_failures")
-                name = "ChecksumMismatch" if code >= MALFORMED_CHECKSUM else "ValidationFailed"
-                return [], name
-        self.stats["chunks_received"] += 1
-        if not config.enable_reordering:
-            self.stats["chunks_processed"] += 1
-            self.stats["chunks_delivered"] += 1
-            return [chunk], None
-        stream = self.streams.get(chunk.stream_id)
-        if stream is None:
-            stream = ReferenceReorder(config.max_reorder_window, timeout_ns=self.timeout_ns,
-                                      resync_after=config.resync_after)
-            self.streams[chunk.stream_id] = stream
-        size = len(chunk)
-        seq = chunk.sequence_number
-        if seq > stream.next_expected and self.under_pressure(size):
-            self._drop(chunk, "buffer_overflows", received=False)
-            return [], REJECTION_NAMES[OVERFLOW]
-        ready: list = []
-        lost_before, stored_before = stream.lost, stream.stored
-        status = stream.insert(seq, chunk, now_ns, ready)
-        self.stats["chunks_lost"] += stream.lost - lost_before
-        self.stats["chunks_reordered"] += stream.stored - stored_before   # held for a hole
-        if status != ACCEPTED:
-            self._release(ready)
-            self._drop(chunk, _STAT_OF[status], received=False)
-            return ready, REJECTION_NAMES[status]
-        self.stats["chunks_processed"] += 1
-        self.buffered += 1
-        self.buffered_bytes += size
-        self._release(ready)
-        self.streams.move_to_end(chunk.stream_id)
-        return ready, None
+        if not config.enable_validation:
+            return VALID
+        return reference_validation(chunk, config.audio_size_limit, config.video_size_limit,
+                                    config.other_size_limit, config.verify_checksums)
 
-    def under_pressure(self, size: int) -> bool:
-        return (self.buffered >= self.config.max_buffer_size
-                or self.buffered_bytes + size > self.config.max_buffered_bytes)
+    @staticmethod
+    def invalid_name(code: int) -> str:
+        return "ChecksumMismatch" if code >= MALFORMED_CHECKSUM else "ValidationFailed"
 
-    def _drop(self, chunk, stat: str, received: bool = True) -> None:
-        if received:
-            self.stats["chunks_received"] += 1
+    def _drop(self, chunk, stat: str) -> None:
         self.stats[stat] += 1
         self.stats["chunks_dropped"] += 1
         self.events.append((chunk.stream_id, chunk.sequence_number))
@@ -443,10 +423,155 @@ class ReferenceProcessor:
         self.buffered_bytes -= sum(len(c) for c in ready)
         self.stats["chunks_delivered"] += len(ready)
 
-    # -- whole-processor operations -------------------------------------------------------------
-    def flush(self, stream_id=None) -> list:
-        names = [stream_id] if stream_id is not None else list(self.streams)
+    def under_pressure(self, size: int) -> bool:
+        return (self.buffered >= self.config.max_buffer_size
+                or self.buffered_bytes + size > self.config.max_buffered_bytes)
+
+    def room_for(self, chunks: list) -> bool:
+        return (self.buffered + len(chunks) <= self.config.max_buffer_size
+                and self.buffered_bytes + sum(len(c) for c in chunks) <= self.config.max_buffered_bytes)
+
+    # -- streams -------------------------------------------------------------------------------
+    def _stream(self, name: str):
+        stream = self.streams.get(name)
+        if stream is None:
+            position = self.positions.pop(name, None)   # not trimmed while room is made for it
+            if len(self.streams) >= self.config.max_streams and not self._forget_idle():
+                if position is not None:
+                    self.positions[name] = position
+                return None
+            stream = ReferenceReorder(self.config.max_reorder_window,
+                                      next_expected=position or 0, timeout_ns=self.timeout_ns,
+                                      resync_after=self.config.resync_after)
+            self.streams[name] = stream
+        return stream
+
+    def _forget_idle(self) -> bool:
+        for name, stream in self.streams.items():
+            if not stream.buffered:
+                del self.streams[name]
+                self.stats["streams_evicted"] += 1
+                self.backward_resyncs_forgotten[name] = (self.backward_resyncs_forgotten.get(name, 0)
+                                                         + stream.backward_resyncs)
+                if stream.next_expected < SEQ_LIMIT:
+                    self.positions[name] = stream.next_expected
+                    self.positions.move_to_end(name)
+                if len(self.positions) > self.config.max_streams:
+                    self.positions.popitem(last=False)
+                return True
+        return False
+
+    def _insert(self, stream, chunk, now_ns: int):
+        """One chunk into its stream's model; (status, released chunks), counters updated."""
+        ready: list = []
+        lost_before, stored_before = stream.lost, stream.stored
+        status = stream.insert(chunk.sequence_number, chunk, now_ns, ready)
+        self.stats["chunks_lost"] += stream.lost - lost_before
+        self.stats["chunks_reordered"] += stream.stored - stored_before   # held for a hole
+        if status == ACCEPTED:
+            self.stats["chunks_processed"] += 1
+            self.buffered += 1
+            self.buffered_bytes += len(chunk)
+        else:
+            self._drop(chunk, _STAT_OF[status])
+        self._release(ready)
+        return status, ready
+
+    # -- one chunk at a time: (output, rejection name or None) ---------------------------------
+    def process(self, chunk, now_ns: int):
+        code = self.code(chunk)
+        if code != VALID:
+            self.stats["chunks_received"] += 1
+            self._drop(chunk, "validation_failures")
+            return [], self.invalid_name(code)
+        return self._one(chunk, now_ns)
+
+    def _one(self, chunk, now_ns: int):
+        self.stats["chunks_received"] += 1
+        if not self.config.enable_reordering:
+            self.stats["chunks_processed"] += 1
+            self.stats["chunks_delivered"] += 1
+            return [chunk], None
+        stream = self._stream(chunk.stream_id)
+        if stream is None:
+            self._drop(chunk, "buffer_overflows")
+            return [], REJECTION_NAMES[OVERFLOW]
+        if chunk.sequence_number > stream.next_expected and self.under_pressure(len(chunk)):
+            self.pending += self._expire_all(now_ns)
+            if self.under_pressure(len(chunk)):
+                self._drop(chunk, "buffer_overflows")
+                return [], REJECTION_NAMES[OVERFLOW]
+        status, ready = self._insert(stream, chunk, now_ns)
+        if status != ACCEPTED:
+            if ready:
+                self.released_on_rejection += 1
+            self.pending += ready                   # released chunks are never lost
+            return [], REJECTION_NAMES[status]
+        self.streams.move_to_end(chunk.stream_id)
+        out, self.pending = self.pending + ready, []
+        return out, None
+
+    # -- a batch: (output, rejection names in input order when chunk by chunk) --------------------
+    def grouped(self, chunks: list, return_exceptions: bool) -> bool:
+        """Whether process_batch takes the grouped path for this batch now."""
+        return not return_exceptions and self.config.enable_reordering and self.room_for(chunks)
+
+    def process_batch(self, chunks: list, now_ns: int, return_exceptions: bool = False):
+        codes = [self.code(c) for c in chunks]
         out: list = []
+        errors: list = []
+        if not self.grouped(chunks, return_exceptions):
+            for chunk, code in zip(chunks, codes):
+                if code != VALID:
+                    self.stats["chunks_received"] += 1
+                    self._drop(chunk, "validation_failures")
+                    errors.append(self.invalid_name(code))
+                    continue
+                ready, rejection = self._one(chunk, now_ns)
+                out += ready
+                if rejection:
+                    errors.append(rejection)
+            return out, errors
+        if self.pending:
+            self.overtaking_batches += 1            # these chunks would pass the pending ones
+        groups: "OrderedDict[str, list]" = OrderedDict()
+        for chunk, code in zip(chunks, codes):
+            if code != VALID:
+                self.stats["chunks_received"] += 1
+                self._drop(chunk, "validation_failures")
+            else:
+                groups.setdefault(chunk.stream_id, []).append(chunk)
+        for name, group in groups.items():
+            stream = self._stream(name)
+            if stream is None:
+                for chunk in group:
+                    self.stats["chunks_received"] += 1
+                    self._drop(chunk, "buffer_overflows")
+                continue
+            for chunk in group:
+                self.stats["chunks_received"] += 1
+                out += self._insert(stream, chunk, now_ns)[1]
+            self.streams.move_to_end(name)
+        return out, []
+
+    # -- whole-processor operations -------------------------------------------------------------
+    def _expire_all(self, now_ns: int) -> list:
+        out: list = []
+        if not self.timeout_ns or not self.buffered:
+            return out
+        for stream in self.streams.values():
+            if stream.buffered and now_ns - stream.last_progress_ns >= self.timeout_ns:
+                ready: list = []
+                lost_before = stream.lost
+                stream.expire(now_ns, ready)
+                self._release(ready)
+                self.stats["chunks_lost"] += stream.lost - lost_before
+                out += ready
+        return out
+
+    def flush(self, stream_id=None) -> list:
+        out, self.pending = self.pending, []
+        names = [stream_id] if stream_id is not None else list(self.streams)
         for name in names:
             stream = self.streams.get(name)
             if stream is not None and stream.buffered:
@@ -459,18 +584,8 @@ class ReferenceProcessor:
         return out
 
     def expire_stale(self, now_ns: int) -> list:
-        if not self.timeout_ns or not self.buffered:
-            return []
-        out: list = []
-        for stream in self.streams.values():
-            if stream.buffered and now_ns - stream.last_progress_ns >= self.timeout_ns:
-                ready: list = []
-                lost_before = stream.lost
-                stream.expire(now_ns, ready)
-                self._release(ready)
-                self.stats["chunks_lost"] += stream.lost - lost_before
-                out += ready
-        return out
+        out, self.pending = self.pending, []
+        return out + self._expire_all(now_ns)
 
 
 # --- MediaPriorityQueue -----------------------------------------------------------------------------

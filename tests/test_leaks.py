@@ -82,7 +82,15 @@ SID = "leak-check-stream"
 P = ChunkType.VIDEO_P_FRAME
 
 
+# RSS is only meaningful with the normal allocator: AddressSanitizer quarantines freed memory.
+RSS_MEANINGFUL = (sys.platform.startswith("linux") and "ASAN_OPTIONS" not in os.environ
+                  and "asan" not in os.environ.get("LD_PRELOAD", ""))
+
+
 def rss_bytes() -> int:
+    """Resident set size of this process (0 where it cannot be measured meaningfully)."""
+    if not RSS_MEANINGFUL:
+        return 0
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
@@ -100,7 +108,7 @@ def growth(operation, calls=CALLS, rounds=ROUNDS):
                 operation()
             gc.collect()
             traced.append(tracemalloc.get_traced_memory()[0])
-            resident.append(rss_bytes() if sys.platform.startswith("linux") else 0)
+            resident.append(rss_bytes())
     finally:
         tracemalloc.stop()
     return traced[-1] - traced[0], resident[-1] - resident[0]

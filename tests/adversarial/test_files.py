@@ -221,8 +221,6 @@ def test_the_same_id_cannot_run_twice_at_once(tmp_path):
         assert len(list(running)) == 64
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a stream id started again on the same service keeps "
-                   "its old processor position: the new run's chunks are dropped as duplicates")
 def test_a_stream_id_started_again_after_it_ended_delivers_its_new_chunks():
     events = []
     with MediaStreamingService(64) as svc:
@@ -234,9 +232,6 @@ def test_a_stream_id_started_again_after_it_ended_delivers_its_new_chunks():
     assert [e for e in events if isinstance(e, ChunkDropped)] == []
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: after a chunk of a service stream is rejected, the "
-                   "chunks behind it wait in the processor for it forever: never delivered, "
-                   "never counted as dropped")
 def test_a_rejected_chunk_in_a_service_stream_does_not_hold_back_the_rest():
     events = []
     stream = media("mic", chunk_size=100_000, content=MediaType.AUDIO)

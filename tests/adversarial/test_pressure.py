@@ -460,8 +460,6 @@ def test_a_callback_that_reenters_the_processor_keeps_the_accounting_exact():
     assert proc.get_stream_stats("b").delivered == 3 and len(nested) == 3
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: queue timeouts are not validated: nan makes get() "
-                   "and enqueue() spin forever at full CPU, inf raises OverflowError")
 @pytest.mark.parametrize("timeout", [float("nan"), float("inf")], ids=["nan", "inf"])
 def test_nan_and_inf_timeouts_are_rejected_or_mean_forever(timeout):
     empty, full = MediaPriorityQueue(1), MediaPriorityQueue(1)
@@ -488,8 +486,6 @@ def test_nan_and_inf_timeouts_are_rejected_or_mean_forever(timeout):
         assert all(isinstance(o, ValueError) for o in outcomes), outcomes
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: get_batch(max_items=<non-int>) dequeues the first "
-                   "chunk, then raises TypeError: that chunk is lost without a counter")
 def test_get_batch_with_a_bad_max_items_loses_nothing():
     queue = MediaPriorityQueue(4)
     for s in range(3):
