@@ -244,6 +244,7 @@ class ChunkProcessor:
                     except ChunkProcessingError as error:
                         if return_exceptions:
                             out.append(error)
+                out += self._take_pending()
             else:
                 self._reorder_grouped(chunks, codes, now_ns, out)
             self._busy_ns += time.perf_counter_ns() - started
@@ -455,6 +456,9 @@ class ChunkProcessor:
         ready: list = []
         status = reorder.insert(chunk.sequence_number, chunk, now_ns, ready)
         if status != _reorder.ACCEPTED:
+            if ready:                       # a timeout inside insert released chunks: keep them
+                self._settle(stream, len(ready))
+                self._pending += ready
             raise self._reject(stream, chunk, status)
         stats.chunks_processed += 1
         self._settle(stream, len(ready))
@@ -555,11 +559,14 @@ class ChunkProcessor:
         no tracked stream is idle (nothing buffered) so that it could be forgotten."""
         stream = self._streams.get(stream_id)
         if stream is None:
+            position = self._positions.pop(stream_id, 0)
             if len(self._streams) >= self._config.max_streams and not self._forget_idle_stream():
+                if position:
+                    self._positions[stream_id] = position
                 return None
             config = self._config
             stream = _Stream(_reorder.ReorderBuffer(
-                config.max_reorder_window, next_expected=self._positions.pop(stream_id, 0),
+                config.max_reorder_window, next_expected=position,
                 timeout_ns=self._timeout_ns, resync_after=config.resync_after))
             self._streams[stream_id] = stream
         return stream

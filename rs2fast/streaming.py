@@ -15,7 +15,7 @@ import os
 import threading
 import time
 import weakref
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, List, Optional, Union
@@ -36,6 +36,7 @@ log = logging.getLogger("rs2fast")
 _POLL = 0.05            # seconds between checks for stop / consumer changes while a producer waits
 _READ_WINDOW = 4 << 20  # bytes read from a file at once (chunks are views into the window)
 _EVENT_BUFFER = 10_000  # events kept for a slow `events()` reader before the oldest are discarded
+_FINISHED_KEPT = 1024   # finished streams whose own metrics stay available (totals keep them all)
 
 
 def determine_chunk_type(sequence_number: int) -> ChunkType:
@@ -442,7 +443,8 @@ class MediaStreamingService:
         self._queue = MediaPriorityQueue(buffer_capacity, overflow, on_event=self._component_drop)
         self._lock = threading.Lock()
         self._streams: dict = {}
-        self._finished: dict = {}
+        self._finished: "OrderedDict[str, _ActiveStream]" = OrderedDict()
+        self._retired = _Counters()     # finished streams no longer kept one by one
         self._threads: List[threading.Thread] = []
         self._tasks: list = []
         self._shared_consumers = 0
@@ -504,12 +506,14 @@ class MediaStreamingService:
     # --- metrics and events ----------------------------------------------------------------------
 
     def get_metrics(self, stream_id: Optional[str] = None) -> StreamMetrics:
-        """Metrics of one stream (running or finished), or totals over all with stream_id "*".
+        """Metrics of one stream (running, or among the last 1024 finished), or totals over all
+        streams ever started with stream_id "*".
         buffer_utilization is fill / capacity of the stream's own buffer, or for the totals of the
         shared queue."""
         with self._lock:
             if stream_id is None:
                 parts = [a.counters for a in list(self._streams.values()) + list(self._finished.values())]
+                parts.append(self._retired)
                 name = "*"
                 utilization = len(self._queue) / self._queue.capacity
             else:
@@ -771,6 +775,12 @@ class MediaStreamingService:
             active.finished = True
             self._streams.pop(active.stream.id, None)
             self._finished[active.stream.id] = active
+            if len(self._finished) > _FINISHED_KEPT:
+                _, oldest = self._finished.popitem(last=False)
+                retired, counters = self._retired, oldest.counters
+                retired.bytes_processed += counters.bytes_processed
+                retired.chunks_processed += counters.chunks_processed
+                retired.dropped_chunks += counters.dropped_chunks
         active.channel.close()
         self._emit(StreamStopped(stream_id=active.stream.id, user_id=active.stream.user_id,
                                  duration_seconds=int(time.monotonic() - active.started),
