@@ -105,7 +105,8 @@ cdef class ReorderBuffer:
     ReorderBuffer(window, *, next_expected=0, timeout_ns=0, resync_after=4, history=1024)
     `window` (1..2**20) slots; `timeout_ns` 0 disables the timeout; `resync_after` 0 disables
     resync by agreement, else >= 2; `history` (1..2**24, rounded up to 64) is how many sequence
-    numbers below the watermark are remembered as delivered or lost.
+    numbers below the watermark are remembered as delivered or lost. `next_expected` 2**64 makes an
+    exhausted stream (the value `next_expected` reports once 2**64-1 was delivered).
     """
 
     def __cinit__(self, window, *, next_expected=0, timeout_ns=0, resync_after=4, history=1024):
@@ -115,7 +116,7 @@ cdef class ReorderBuffer:
         self.hist = NULL
         self.win = 0
         window = _ranged(window, "window", 1, MAX_WINDOW)
-        next_expected = _ranged(next_expected, "next_expected", 0, UINT64_MAX)
+        next_expected = _ranged(next_expected, "next_expected", 0, (<object>UINT64_MAX) + 1)
         timeout_ns = _ranged(timeout_ns, "timeout_ns", 0, INT64_MAX)
         resync_after = _int_arg(resync_after, "resync_after")
         if resync_after != 0 and not 2 <= resync_after <= UINT64_MAX:
@@ -133,8 +134,8 @@ cdef class ReorderBuffer:
             raise MemoryError("cannot allocate the reorder ring")
         self.win = w
         self.hist_bits = h
-        self.ne = next_expected
-        self.exhausted = False
+        self.exhausted = next_expected > UINT64_MAX      # 2**64: a stream that delivered 2**64-1
+        self.ne = UINT64_MAX if self.exhausted else next_expected
         self.ne_slot = self.ne % w
         self.hist_idx = self.ne % h
         self.hist_lo = self.ne

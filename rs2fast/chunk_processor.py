@@ -246,6 +246,7 @@ class ChunkProcessor:
                             out.append(error)
                 out += self._take_pending()
             else:
+                out += self._take_pending()
                 self._reorder_grouped(chunks, codes, now_ns, out)
             self._busy_ns += time.perf_counter_ns() - started
         return out
@@ -578,9 +579,8 @@ class ChunkProcessor:
             if not stream.reorder.buffered:
                 del self._streams[name]
                 self._stats.streams_evicted += 1
-                if stream.reorder.next_expected < 2**64:      # (an exhausted stream stays so)
-                    self._positions[name] = stream.reorder.next_expected
-                    self._positions.move_to_end(name)
+                self._positions[name] = stream.reorder.next_expected
+                self._positions.move_to_end(name)
                 if len(self._positions) > self._config.max_streams:
                     self._positions.popitem(last=False)
                 return True

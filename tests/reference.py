@@ -362,17 +362,21 @@ def reference_validation(chunk, audio_limit=65_536, video_limit=1_048_576, other
 # forgotten). A chunk ahead of its stream's watermark that finds the processor at its bound
 # (max_buffer_size chunks, or max_buffered_bytes) first makes timed-out streams release what they
 # hold (those chunks wait in `pending`), and is refused (OVERFLOW) if that did not make room.
+# Chunks a timeout released while the arriving chunk was then refused wait in `pending` too.
 # Every rejection is counted once, by reason, and announced; every accepted chunk is delivered,
 # in order per stream, by the time its stream is flushed. `pending` chunks lead the output of the
-# next chunk accepted one by one, of flush() and of expire_stale().
+# next chunk accepted one by one, and come out at the end of a batch handled chunk by chunk, of
+# flush() and of expire_stale().
 #
 # process_batch takes one of two paths, as the processor does: chunk by chunk (with
 # return_exceptions, with reordering off, or when the batch might not fit the bounds), or grouped
-# by stream (invalid chunks first, then each stream's chunks in one go; no bound is at risk).
+# by stream (pending chunks first, invalid chunks counted, then each stream's chunks in one go;
+# no bound is at risk).
 #
 # When the stream bound (max_streams) is reached, the least recently active stream holding
-# nothing is forgotten; its position is remembered (for up to max_streams streams) and a stream
-# that comes back resumes there. With no idle stream, a new stream's chunk is refused (OVERFLOW).
+# nothing is forgotten; its position is remembered (for up to max_streams streams; 2**64 for an
+# exhausted stream) and a stream that comes back resumes there. With no idle stream, a new
+# stream's chunk is refused (OVERFLOW).
 
 REJECTION_NAMES = {DUPLICATE: "DuplicateChunk", LATE: "LateChunk", GAP: "SequenceGap",
                    OVERFLOW: "BufferOverflow"}
@@ -398,8 +402,7 @@ class ReferenceProcessor:
         self.pending: list = []
         self.events: list[tuple[str, int]] = []     # (stream_id, sequence_number) per drop
         self.backward_resyncs_forgotten: dict[str, int] = {}   # test bookkeeping, per stream
-        self.released_on_rejection = 0              # test bookkeeping (see the stateful test):
-        self.overtaking_batches = 0                 # steps where the processor is wrong today
+        self.exhausted_forgotten = 0                # test bookkeeping (see the stateful test)
 
     # -- validation, counting ------------------------------------------------------------------
     def code(self, chunk) -> int:
@@ -453,9 +456,10 @@ class ReferenceProcessor:
                 self.stats["streams_evicted"] += 1
                 self.backward_resyncs_forgotten[name] = (self.backward_resyncs_forgotten.get(name, 0)
                                                          + stream.backward_resyncs)
-                if stream.next_expected < SEQ_LIMIT:
-                    self.positions[name] = stream.next_expected
-                    self.positions.move_to_end(name)
+                if stream.next_expected == SEQ_LIMIT:
+                    self.exhausted_forgotten += 1   # (the processor forgets it is exhausted)
+                self.positions[name] = stream.next_expected
+                self.positions.move_to_end(name)
                 if len(self.positions) > self.config.max_streams:
                     self.positions.popitem(last=False)
                 return True
@@ -503,9 +507,7 @@ class ReferenceProcessor:
                 return [], REJECTION_NAMES[OVERFLOW]
         status, ready = self._insert(stream, chunk, now_ns)
         if status != ACCEPTED:
-            if ready:
-                self.released_on_rejection += 1
-            self.pending += ready                   # released chunks are never lost
+            self.pending += ready                   # chunks a timeout released are never lost
             return [], REJECTION_NAMES[status]
         self.streams.move_to_end(chunk.stream_id)
         out, self.pending = self.pending + ready, []
@@ -531,9 +533,9 @@ class ReferenceProcessor:
                 out += ready
                 if rejection:
                     errors.append(rejection)
+            out, self.pending = out + self.pending, []
             return out, errors
-        if self.pending:
-            self.overtaking_batches += 1            # these chunks would pass the pending ones
+        out, self.pending = self.pending, []        # pending chunks come first
         groups: "OrderedDict[str, list]" = OrderedDict()
         for chunk, code in zip(chunks, codes):
             if code != VALID:

@@ -344,10 +344,10 @@ def test_service_streams_leave_no_threads_or_memory():
     assert traced < 256 << 10 and resident < 16 << 20, (traced, resident)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: MediaStreamingService keeps every finished stream "
-                   "(channel, counters, conditions) in _finished forever: ~5 KB per stream started, "
-                   "unbounded for a long-running service")
-def test_a_long_running_service_stays_bounded_as_streams_come_and_go():
+def test_a_long_running_service_stays_bounded_as_streams_come_and_go(monkeypatch):
+    from rs2fast import streaming
+    if hasattr(streaming, "_FINISHED_KEPT"):          # finished streams kept one by one: fewer
+        monkeypatch.setattr(streaming, "_FINISHED_KEPT", 64)     # so that the test passes it fast
     svc = MediaStreamingService(8, processor_config=ChunkProcessorConfig(max_streams=64,
                                                                          parallel_processing=1))
     counter = iter(range(10**9))

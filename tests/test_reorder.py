@@ -325,7 +325,7 @@ def test_timeout_near_top():
     (dict(window=2.0), TypeError, "window"),
     (dict(window=True), TypeError, "window"),
     (dict(window=4, next_expected=-1), ValueError, "next_expected"),
-    (dict(window=4, next_expected=2**64), ValueError, "next_expected"),
+    (dict(window=4, next_expected=2**64 + 1), ValueError, "next_expected"),
     (dict(window=4, timeout_ns=-1), ValueError, "timeout_ns"),
     (dict(window=4, resync_after=1), ValueError, "resync_after"),
     (dict(window=4, history=0), ValueError, "history"),
@@ -597,3 +597,9 @@ class ReorderMachine(RuleBasedStateMachine):
 
 TestReorderStateful = ReorderMachine.TestCase
 TestReorderStateful.settings = settings(stateful_step_count=60)
+
+
+def test_next_expected_two_to_the_64_makes_an_exhausted_stream():
+    buf = ReorderBuffer(4, next_expected=2**64)
+    assert buf.next_expected == 2**64
+    assert feed(buf, [0, 2**64 - 1])[0] == [L, L]

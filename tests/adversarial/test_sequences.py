@@ -196,8 +196,6 @@ def test_late_chunks_after_a_forward_resync_are_counted_late():
     assert stats.late_chunks == 2 and stats.sequence_gaps == 2 and stats.chunks_lost == 100
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a chunk rejected just after its stream timed out "
-                   "(LateChunk) throws away the chunks the expiry released: lost without a counter")
 @pytest.mark.parametrize("api", ["process_single_chunk", "process_batch"])
 def test_chunks_released_by_a_timeout_survive_the_rejection_that_released_them(api):
     h = Harness()
@@ -216,6 +214,20 @@ def test_chunks_released_by_a_timeout_survive_the_rejection_that_released_them(a
     assert h.delivered() == [5, 6]                       # released now, or at the latest by flush
     stats = h.check()
     assert stats.chunks_lost == 5 and stats.buffer_utilization == 0.0
+
+
+def test_chunks_released_by_a_pressure_sweep_keep_their_stream_order():
+    h = Harness(max_buffer_size=4, sequence_timeout=timedelta(seconds=1))
+    h.feed_all([chunk(1, "x"), chunk(2, "x"), chunk(1, "y"), chunk(2, "y")])   # 0s missing: full
+    h.clock.advance(2)                                   # both streams timed out
+    assert isinstance(h.feed(chunk(1000, "z")), SequenceGap)   # sweeps x and y, then is refused
+    out = h.proc.process_batch([chunk(3, "x"), chunk(4, "x")])
+    h.sent += 2
+    h.out += out
+    h.flush()
+    assert h.delivered("x") == [1, 2, 3, 4]
+    assert h.delivered("y") == [1, 2]
+    h.check()
 
 
 # --- gaps ----------------------------------------------------------------------------------------
@@ -445,9 +457,6 @@ def test_a_paused_stream_evicted_by_the_stream_bound_keeps_its_position():
     assert stats.chunks_lost == 0 and stats.chunks_dropped == 0
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: making room for a returning stream can trim that "
-                   "stream's own remembered position: it restarts at 0, delivers old seqs again "
-                   "or waits behind a hole that never fills")
 def test_streams_cycling_through_the_stream_bound_deliver_each_chunk_once_in_order():
     h = Harness(max_streams=2)
     for name in "abcd":
@@ -460,6 +469,16 @@ def test_streams_cycling_through_the_stream_bound_deliver_each_chunk_once_in_ord
             assert h.feed(chunk(seq, name)) == [seq], (name, seq)
     stats = h.check()
     assert stats.chunks_dropped == 0 and stats.chunks_lost == 0
+
+
+def test_an_exhausted_stream_forgotten_by_the_stream_bound_stays_exhausted():
+    h = Harness(max_streams=2, resync_after=2)
+    h.feed_all([chunk(0, "a"), chunk(TOP - 1, "a"), chunk(TOP, "a")])   # agreement, then 2**64-1
+    assert h.delivered("a") == [0, TOP]
+    h.feed_all([chunk(0, "b"), chunk(0, "c")])             # "a" is idle: forgotten for "c"
+    assert isinstance(h.feed(chunk(0, "a")), LateChunk)     # as if it had never been forgotten
+    assert h.delivered("a") == [0, TOP]
+    h.check()
 
 
 # --- memory bounds under a flood -------------------------------------------------------------------
