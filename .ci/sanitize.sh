@@ -48,7 +48,7 @@ for so in rs2fast/_*.so; do
 done
 
 tests=(tests/test_chunk.py tests/test_checksums.py tests/test_heap.py tests/test_reorder.py)
-for optional in tests/test_h264.py tests/test_queue.py tests/adversarial tests/test_fuzz_targets.py; do
+for optional in tests/test_h264.py tests/test_queue.py tests/adversarial tests/test_fuzz_targets.py tests/test_leaks.py; do
     [ -e "$optional" ] && tests+=("$optional")
 done
 
