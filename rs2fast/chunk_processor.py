@@ -122,6 +122,9 @@ class StreamCounters:
     lost: int = 0
 
 
+_POSITIONS_PER_STREAM = 16   # forgotten streams whose position is kept, per tracked stream
+
+
 class _Stream:
     __slots__ = ("reorder", "counters", "lost_seen", "stored_seen", "buffered", "buffered_bytes")
 
@@ -574,14 +577,14 @@ class ChunkProcessor:
 
     def _forget_idle_stream(self) -> bool:
         # Least recently active first, and only streams with nothing buffered; the position is
-        # remembered (an int each, as many as max_streams) so that the stream resumes there.
+        # remembered (an int each, for 16 x max_streams streams) so that the stream resumes there.
         for name, stream in self._streams.items():
             if not stream.reorder.buffered:
                 del self._streams[name]
                 self._stats.streams_evicted += 1
                 self._positions[name] = stream.reorder.next_expected
                 self._positions.move_to_end(name)
-                if len(self._positions) > self._config.max_streams:
+                if len(self._positions) > _POSITIONS_PER_STREAM * self._config.max_streams:
                     self._positions.popitem(last=False)
                 return True
         return False

@@ -471,6 +471,16 @@ def test_streams_cycling_through_the_stream_bound_deliver_each_chunk_once_in_ord
     assert stats.chunks_dropped == 0 and stats.chunks_lost == 0
 
 
+def test_streams_cycling_at_three_times_the_stream_bound_keep_flowing():
+    h = Harness(max_streams=4)
+    names = [f"cam{i}" for i in range(12)]
+    for seq in range(10):
+        for name in names:
+            assert h.feed(chunk(seq, name)) == [seq], (name, seq)
+    stats = h.check()
+    assert stats.chunks_dropped == 0 and stats.chunks_lost == 0
+
+
 def test_an_exhausted_stream_forgotten_by_the_stream_bound_stays_exhausted():
     h = Harness(max_streams=2, resync_after=2)
     h.feed_all([chunk(0, "a"), chunk(TOP - 1, "a"), chunk(TOP, "a")])   # agreement, then 2**64-1
