@@ -616,6 +616,22 @@ class _Decoder:
         except Exception as error:
             raise DecodingFailed(f"{self.codec_name}: {error}") from error
 
+    def decode(self, data, timestamp_ns: Optional[int] = None) -> list:
+        """Decode one packet (bytes-like or a MediaChunk's data); returns what is now ready
+        (pictures or PCM blocks)."""
+        with self._lock:
+            return self._convert(self._send(data, timestamp_ns))
+
+    def flush(self) -> list:
+        """What the decoder still holds (end of stream); the decoder can then be reused."""
+        with self._lock:
+            out = self._convert(self._send(None, None))
+            try:
+                self._context.flush_buffers()
+            except Exception:     # not every FFmpeg build's context has it; nothing is held now
+                pass
+            return out
+
     def _stamp_of(self, frame) -> Optional[int]:
         ident = frame.opaque if self._opaque and isinstance(frame.opaque, int) else frame.pts
         if ident is None:
@@ -650,21 +666,6 @@ class AvVideoDecoder(_Decoder):
         if threads > 1:
             self._context.thread_type = "AUTO"
 
-    def decode(self, data, timestamp_ns: Optional[int] = None) -> List[DecodedVideoFrame]:
-        """Decode one packet (bytes-like or a MediaChunk's data); returns the pictures now ready."""
-        with self._lock:
-            return self._convert(self._send(data, timestamp_ns))
-
-    def flush(self) -> List[DecodedVideoFrame]:
-        """The pictures still held by the decoder (end of stream); the decoder can then be reused."""
-        with self._lock:
-            frames = self._convert(self._send(None, None))
-            try:
-                self._context.flush_buffers()
-            except Exception:
-                pass
-            return frames
-
     def _convert(self, frames) -> List[DecodedVideoFrame]:
         out = []
         for frame in frames:
@@ -690,21 +691,6 @@ class AvAudioDecoder(_Decoder):
         super().__init__(codec, extradata, "audio")
         self.output = output
         self._resampler: Any = None
-
-    def decode(self, data, timestamp_ns: Optional[int] = None) -> List[DecodedAudio]:
-        """Decode one packet; returns the PCM blocks now ready."""
-        with self._lock:
-            return self._convert(self._send(data, timestamp_ns))
-
-    def flush(self) -> List[DecodedAudio]:
-        """The blocks still held by the decoder (end of stream); the decoder can then be reused."""
-        with self._lock:
-            blocks = self._convert(self._send(None, None))
-            try:
-                self._context.flush_buffers()
-            except Exception:
-                pass
-            return blocks
 
     def _convert(self, frames) -> List[DecodedAudio]:
         out = []
