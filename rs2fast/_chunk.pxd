@@ -72,3 +72,6 @@ cdef inline int gop_type_code(uint64_t seq) noexcept nogil:
 # the GIL held (hashlib releases it for large data). Returns a ValidationCode.
 cdef int validate_chunk(MediaChunk chunk, int64_t audio_limit, int64_t video_limit,
                         int64_t other_limit, bint verify_checksums) except -1
+
+# Export a C-contiguous byte buffer of `data` (PyBUF_SIMPLE) with TypeError/ValueError naming `name`.
+cdef int get_buffer(object data, Py_buffer* view, str name) except -1

@@ -227,7 +227,7 @@ cdef bytes _data_bytes(object data):
     return view.tobytes()            # also flattens non-contiguous buffers, in C order
 
 
-cdef int _get_buffer(object data, Py_buffer* view, str name) except -1:
+cdef int get_buffer(object data, Py_buffer* view, str name) except -1:
     """Export a simple (C-contiguous, byte-addressed) buffer of `data`, with clear errors."""
     if isinstance(data, str):
         raise TypeError(f"{name} must be a bytes-like object, not str")
@@ -554,7 +554,7 @@ cdef class _BufferOwner:
     cdef bint held
 
     def __cinit__(self, object source):
-        _get_buffer(source, &self.view, "data")
+        get_buffer(source, &self.view, "data")
         self.held = True
         if _DEBUG_BUILD:
             _debug_counts[0] += 1
@@ -918,7 +918,7 @@ def crc32c(data, crc=0):
     released for large inputs. Any C-contiguous buffer is read as raw bytes."""
     cdef Py_buffer view
     cdef uint32_t start = _crc_start(crc), result
-    _get_buffer(data, &view, "data")
+    get_buffer(data, &view, "data")
     try:
         if view.len < _NOGIL_BYTES:
             result = rs2_crc32c(start, <const uint8_t*>view.buf, <size_t>view.len)
@@ -966,7 +966,7 @@ def _crc32c_impl(data, crc=0, implementation="portable"):
     mode = _IMPLEMENTATIONS[implementation]
     if mode > rs2_crc_best:
         raise ValueError(f"this CPU cannot run the {implementation!r} CRC-32C path")
-    _get_buffer(data, &view, "data")
+    get_buffer(data, &view, "data")
     with nogil:
         result = rs2_crc32c_mode(start, <const uint8_t*>view.buf, <size_t>view.len, mode)
     PyBuffer_Release(&view)

@@ -13,9 +13,11 @@ decoder skips them. Damaged input raises MediaFormatError saying what is wrong a
 bounded by the input length; the kernels run without the GIL (released for buffers of 64 KiB or more).
 """
 cimport cython
-from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.buffer cimport PyBuffer_Release
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from libc.stdint cimport uint8_t, uint64_t
+
+from rs2fast._chunk cimport get_buffer
 
 from operator import index as _index
 
@@ -292,19 +294,6 @@ cdef int _length_size(object value) except -1:
     return value
 
 
-cdef int _get_buffer(object data, Py_buffer* view, str name) except -1:
-    """Export a C-contiguous byte buffer of `data`, with errors naming the argument."""
-    if isinstance(data, str):
-        raise TypeError(f"{name} must be a bytes-like object, not str")
-    try:
-        PyObject_GetBuffer(data, view, PyBUF_SIMPLE)
-    except TypeError:
-        raise TypeError(f"{name} must be a bytes-like object, not {type(data).__name__}") from None
-    except (ValueError, BufferError) as error:
-        raise ValueError(f"{name} must be a C-contiguous buffer ({error})") from None
-    return 0
-
-
 cdef object _error(H264Error* err):
     """The MediaFormatError describing `err`."""
     cdef int status = err.status
@@ -365,7 +354,7 @@ def classify_access_unit(data, framing="annexb", length_size=4):
         else:
             kind = h264_classify(p, n, code, lsize, &err)
     else:
-        _get_buffer(data, &view, "data")
+        get_buffer(data, &view, "data")
         try:
             p = <const uint8_t*>view.buf
             n = <size_t>view.len
@@ -390,7 +379,7 @@ def parse_slice_type(nal_payload):
     cdef H264Error err
     cdef Py_buffer view
     cdef int result
-    _get_buffer(nal_payload, &view, "nal_payload")
+    get_buffer(nal_payload, &view, "nal_payload")
     try:
         result = h264_slice_type(<const uint8_t*>view.buf, <size_t>view.len, 0, &err)
     finally:
@@ -423,7 +412,7 @@ cdef class NalUnitIterator:
         self.length_size = _length_size(length_size)
         if self.has_view:
             raise TypeError("NalUnitIterator is already initialised")
-        _get_buffer(data, &self.view, "data")
+        get_buffer(data, &self.view, "data")
         self.has_view = True
         self.cur.framing = code
         self.cur.done = True

@@ -146,3 +146,5 @@ cdef class PriorityHeap:
     cdef void _return_slots(self, const HeapEntry* stage, Py_ssize_t k) noexcept
     cdef void _abandon(self, HeapEntry* stage, Py_ssize_t filled, Py_ssize_t reserved) noexcept
     cdef list _to_list(self, HeapEntry* stage, Py_ssize_t k)
+    cdef Py_ssize_t _take_locked(self, HeapEntry* stage, Py_ssize_t room, Py_ssize_t limit,
+                                 bint* drained) noexcept nogil

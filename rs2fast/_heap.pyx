@@ -705,12 +705,29 @@ cdef class PriorityHeap:
             if stage != local:
                 PyMem_RawFree(stage)
 
+    cdef Py_ssize_t _take_locked(self, HeapEntry* stage, Py_ssize_t room, Py_ssize_t limit,
+                                 bint* drained) noexcept nogil:
+        # With the lock held: copy the whole heap out unsorted (`drained`; the caller sorts it
+        # outside the lock) when it is big and fits, else pop up to `limit` best entries in order.
+        # Returns how many entries went to `stage`, or -1 if they no longer fit `room`.
+        cdef Py_ssize_t n = self.count
+        drained[0] = False
+        if n >= _SORT_MIN_ITEMS and n <= room:
+            memcpy(stage, self.entries, <size_t>n * sizeof(HeapEntry))
+            RS2_HEAP_STORE(self.count, 0)
+            drained[0] = True
+            return n
+        if min(n, limit) <= room:
+            _pop_into(self.entries, &self.count, stage, min(n, limit))
+            return min(n, limit)
+        return -1
+
     def pop_batch(self, max_items):
         """Remove and return up to `max_items` best items, best first."""
         cdef Py_ssize_t limit = _count_arg(max_items, "max_items")
         cdef HeapEntry local[3 * _LOCAL_ITEMS]
         cdef HeapEntry* stage
-        cdef Py_ssize_t room, got, n
+        cdef Py_ssize_t room, got
         cdef HeapEntry* ordered
         cdef bint drained
         while True:
@@ -722,35 +739,17 @@ cdef class PriorityHeap:
             # Three times the room: a drain sorts with scratch space.
             stage = _alloc_entries(3 * room, local)
             try:
-                got = -1
-                drained = False
                 ordered = stage
                 if room >= _NOGIL_MIN_ITEMS:
                     with nogil:
                         rs2_lock_nogil(&self.lock)
-                        n = self.count
-                        if n >= _SORT_MIN_ITEMS and n <= room:
-                            memcpy(stage, self.entries, <size_t>n * sizeof(HeapEntry))
-                            RS2_HEAP_STORE(self.count, 0)
-                            got = n
-                            drained = True
-                        elif min(n, limit) <= room:
-                            got = min(n, limit)
-                            _pop_into(self.entries, &self.count, stage, got)
+                        got = self._take_locked(stage, room, limit, &drained)
                         rs2_unlock(&self.lock)
                         if drained:
                             ordered = _sort_entries(stage, stage + got, got)
                 else:
                     rs2_lock_gil(&self.lock)
-                    n = self.count
-                    if n >= _SORT_MIN_ITEMS and n <= room:
-                        memcpy(stage, self.entries, <size_t>n * sizeof(HeapEntry))
-                        RS2_HEAP_STORE(self.count, 0)
-                        got = n
-                        drained = True
-                    elif min(n, limit) <= room:
-                        got = min(n, limit)
-                        _pop_into(self.entries, &self.count, stage, got)
+                    got = self._take_locked(stage, room, limit, &drained)
                     rs2_unlock(&self.lock)
                     if drained:
                         ordered = _sort_entries(stage, stage + got, got)

@@ -223,6 +223,14 @@ def _numpy():
 
 # --- video encoder -----------------------------------------------------------------------------------
 
+def _drain(context, codec_name: str) -> list:
+    """Everything an encoder still holds (end of stream), as raw PyAV packets."""
+    try:
+        return context.encode(None)
+    except Exception as error:
+        raise EncodingFailed(f"{codec_name} could not flush: {error}") from error
+
+
 class AvVideoEncoder:
     """Encodes raw pictures to H.264 (or another FFmpeg video encoder) with PyAV.
 
@@ -327,11 +335,7 @@ class AvVideoEncoder:
         with self._lock:
             self._check_open()
             self._closed = True
-            try:
-                packets = self._context.encode(None)
-            except Exception as error:
-                raise EncodingFailed(f"{self.codec_name} could not flush: {error}") from error
-            return self._packets(packets)
+            return self._packets(_drain(self._context, self.codec_name))
 
     def close(self) -> None:
         """Release the encoder without draining it (idempotent)."""
@@ -502,11 +506,7 @@ class AvAudioEncoder:
             if self._closed:
                 raise EncodingFailed("the encoder was flushed or closed")
             self._closed = True
-            try:
-                packets = self._context.encode(None)
-            except Exception as error:
-                raise EncodingFailed(f"{self.codec_name} could not flush: {error}") from error
-            return self._packets(packets)
+            return self._packets(_drain(self._context, self.codec_name))
 
     def close(self) -> None:
         """Release the encoder without draining it (idempotent)."""
