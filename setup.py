@@ -5,12 +5,13 @@ Environment switches:
   RS2FAST_EXTENSIONS=a,b   build only these extensions (e.g. "_heap"), for working on one kernel.
   RS2FAST_SANITIZE=address,undefined   build with these gcc sanitizers (-O1 -g, frame pointers kept).
 """
+import glob
 import os
 
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-EXTENSIONS = ("_chunk", "_heap", "_reorder", "_queue", "_h264")
+EXTENSIONS = sorted(os.path.basename(p)[:-4] for p in glob.glob("rs2fast/*.pyx"))
 DEBUG = os.environ.get("RS2FAST_DEBUG") == "1"
 
 directives = {
