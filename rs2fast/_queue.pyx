@@ -16,6 +16,8 @@ from cpython.ref cimport Py_DECREF
 from rs2fast._chunk cimport MediaChunk
 from rs2fast._heap cimport PriorityHeap
 
+from rs2fast.errors import QueueClosed
+
 
 cdef class QueueCore:
     """Bounded priority queue core: a PriorityHeap plus counters and waiter bookkeeping."""
@@ -82,6 +84,17 @@ cdef class QueueCore:
             return item
         return self._get_slow(timeout)
 
+    def __len__(self):
+        return len(self.heap)
+
+    def len(self):
+        """Number of queued chunks (RS2's `len`); never blocks."""
+        return len(self.heap)
+
+    def __iter__(self):
+        """Blocking iteration in priority order; ends once the queue is closed and drained."""
+        return QueueIterator(self)
+
     def _try_pop(self):
         """The best chunk, or None when the heap is empty; wakes nobody (for the subclass's slow
         paths, which hold their lock and notify themselves)."""
@@ -90,3 +103,26 @@ cdef class QueueCore:
     def _try_push(self, chunk):
         """Push without any policy: True if there was room; wakes nobody (as _try_pop)."""
         return self._push(chunk, False)
+
+
+@cython.final
+cdef class QueueIterator:
+    """`for chunk in queue`: takes chunks in C while there are some, waits through `get()` when
+    there are none, and stops once the queue is closed and drained."""
+
+    cdef QueueCore queue
+
+    def __cinit__(self, QueueCore queue):
+        self.queue = queue
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        item = self.queue._pop(True)
+        if item is not None:
+            return item
+        try:
+            return self.queue.get()
+        except QueueClosed:
+            raise StopIteration

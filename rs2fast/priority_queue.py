@@ -79,13 +79,6 @@ class MediaPriorityQueue(QueueCore):
         """The overflow policy."""
         return self._policy
 
-    def __len__(self) -> int:
-        return len(self.heap)
-
-    def len(self) -> int:
-        """Number of queued chunks (RS2's `len`); never blocks."""
-        return len(self.heap)
-
     def get_stats(self) -> QueueStats:
         """A snapshot of the counters."""
         return QueueStats(enqueued=self.enqueued, dequeued=self.dequeued,
@@ -222,13 +215,6 @@ class MediaPriorityQueue(QueueCore):
                 with self._lock:
                     self._not_full.notify(len(rest))
         return [first, *rest]
-
-    def __iter__(self) -> Iterator[MediaChunk]:
-        while True:
-            try:
-                yield self.get()
-            except QueueClosed:
-                return
 
     def dequeue(self) -> Iterator[MediaChunk]:
         """RS2's dequeue stream, as a blocking iterator that ends when the queue is closed and drained."""
