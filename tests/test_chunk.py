@@ -590,24 +590,49 @@ def test_split_sequence_and_timestamp_edges():
 
 # --- zero-copy: aliasing and ownership -----------------------------------------------------------------
 
-def test_split_views_alias_the_source_buffer():
+def test_split_views_alias_a_read_only_source():
     source = np.arange(16, dtype=np.uint8)
+    source.flags.writeable = False
     chunks = split_buffer(source, "s", 8)
     assert np.shares_memory(np.frombuffer(chunks[1], dtype=np.uint8), source)
-    source[8] = 200                                       # documented aliasing: visible in the chunk
-    assert chunks[1].data[0] == 200
-    assert bytes(chunks[1])[0] == 200
+    assert bytes(chunks[1]) == bytes(range(8, 16))
 
 
-def test_split_bytearray_is_pinned_while_chunks_live():
+def test_split_copies_a_writable_array_once():
+    source = np.arange(16, dtype=np.uint8)
+    chunks = split_buffer(source, "s", 8)
+    views = [np.frombuffer(c, dtype=np.uint8) for c in chunks]
+    assert not np.shares_memory(views[1], source)
+    address = [v.__array_interface__["data"][0] for v in views]
+    assert address[1] == address[0] + 8                   # one copy of the whole input, then views
+    source[8] = 200                                       # the chunks hold their own copy
+    assert chunks[1].data[0] == 8
+
+
+def test_split_refilled_bytearray_keeps_the_old_bytes():
+    # A capture loop reusing one buffer: chunks of every frame keep that frame's bytes.
+    frame = bytearray(b"A" * 8)
+    first = split_buffer(frame, "s", 4)
+    frame[:] = b"B" * 8                                    # refill in place (same size)
+    second = split_buffer(frame, "s", 4, start_sequence=2)
+    frame.extend(b"C")                                     # the source is not pinned either
+    assert [bytes(c) for c in first] == [b"AAAA", b"AAAA"]
+    assert [bytes(c) for c in second] == [b"BBBB", b"BBBB"]
+
+
+def test_split_copies_a_writable_memoryview_but_not_a_read_only_one():
     source = bytearray(b"abcdefgh")
-    chunks = split_buffer(source, "s", 4)
-    with pytest.raises(BufferError):
+    copied = split_buffer(memoryview(source), "s", 4)
+    pinned = split_buffer(memoryview(source).toreadonly(), "s", 4)
+    with pytest.raises(BufferError):                       # the read-only view is zero-copy
         source.extend(b"more")
-    del chunks
+    source[0:1] = b"X"
+    assert bytes(copied[0]) == b"abcd"
+    assert bytes(pinned[0]) == b"Xbcd"
+    del pinned
     gc.collect()
-    source.extend(b"more")                                 # released with the last chunk
-    assert source == b"abcdefghmore"
+    source.extend(b"more")                                 # released with the last view chunk
+    assert source == b"Xbcdefghmore"
 
 
 def test_owner_outlives_the_source_variable():
@@ -628,29 +653,38 @@ def test_bytes_source_is_the_owner_without_copy():
     payload = bytes(10_000)
     before = sys.getrefcount(payload)
     chunks = split_buffer(payload, "s", 1000)
-    assert all(c.data.obj is c for c in chunks)
     assert sys.getrefcount(payload) == before + 10          # each chunk holds the bytes itself
-    del chunks
-    gc.collect()
+    assert all(type(c.data) is memoryview and c.data.readonly for c in chunks)
+    del chunks                                             # cached views form no cycle: no gc needed
     assert sys.getrefcount(payload) == before
 
 
-def test_mmap_cannot_close_while_chunks_hold_it():
-    mm = mmap.mmap(-1, 4096)
-    mm.write(b"z" * 4096)
+def test_read_only_mmap_cannot_close_while_chunks_hold_it(tmp_path):
+    path = tmp_path / "media.bin"
+    path.write_bytes(b"z" * 4096)
+    with open(path, "rb") as f:
+        mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     chunks = split_buffer(mm, "s", 1024)
     with pytest.raises(BufferError):
         mm.close()
     view = chunks[2].data
     del chunks
     gc.collect()
-    with pytest.raises(BufferError):                       # the view still holds its chunk
+    with pytest.raises(BufferError):                       # the view still holds the mapping
         mm.close()
     assert bytes(view[:3]) == b"zzz"
     del view
     gc.collect()
     mm.close()
     assert mm.closed
+
+
+def test_writable_mmap_is_copied_and_can_close():
+    mm = mmap.mmap(-1, 4096)
+    mm.write(b"z" * 4096)
+    chunks = split_buffer(mm, "s", 1024)
+    mm.close()
+    assert bytes(chunks[2]) == b"z" * 1024
 
 
 def test_debug_counters():
