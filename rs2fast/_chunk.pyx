@@ -287,6 +287,14 @@ cdef MediaChunk make_chunk(str stream_id, uint64_t seq, object owner, const uint
                            Py_ssize_t length, int type_code, int priority_code,
                            int64_t timestamp_ns, bint final, object checksum):
     cdef MediaChunk chunk = MediaChunk.__new__(MediaChunk)
+    _set_fields(chunk, stream_id, seq, owner, ptr, length, type_code, priority_code, timestamp_ns,
+                final, checksum)
+    return chunk
+
+
+cdef inline void _set_fields(MediaChunk chunk, str stream_id, uint64_t seq, object owner,
+                             const uint8_t* ptr, Py_ssize_t length, int type_code, int priority_code,
+                             int64_t timestamp_ns, bint final, object checksum) noexcept:
     chunk.stream_id = stream_id
     chunk.seq = seq
     chunk.owner = owner
@@ -297,7 +305,6 @@ cdef MediaChunk make_chunk(str stream_id, uint64_t seq, object owner, const uint
     chunk.timestamp_ns = timestamp_ns
     chunk.final = final
     chunk.checksum_str = checksum
-    return chunk
 
 
 cdef MediaChunk copy_chunk(MediaChunk source, object checksum):
@@ -348,16 +355,9 @@ cdef class MediaChunk:
         else:
             ts = int64_arg(timestamp_ns, "timestamp_ns")
         final = flag_arg(is_final, "is_final")
-        self.checksum_str = _checked_checksum(checksum)
-        self.stream_id = sid
-        self.seq = seq
-        self.type_code = type_code
-        self.priority_code = priority_code
-        self.timestamp_ns = ts
-        self.final = final
-        self.ptr = <const uint8_t*>PyBytes_AS_STRING(payload)
-        self.length = PyBytes_GET_SIZE(payload)
-        self.owner = payload
+        _set_fields(self, sid, seq, payload, <const uint8_t*>PyBytes_AS_STRING(payload),
+                    PyBytes_GET_SIZE(payload), type_code, priority_code, ts, final,
+                    _checked_checksum(checksum))
 
     @property
     def sequence_number(self):

@@ -606,24 +606,19 @@ cdef class PriorityHeap:
 
     def peek_key(self):
         """(priority, sequence) of the best item, or None when empty."""
-        cdef HeapEntry e
-        cdef bint found = False
-        e.key_hi = e.key_lo = 0
-        rs2_lock_gil(&self.lock)
-        if self.count > 0:
-            e = self.entries[0]
-            found = True
-        rs2_unlock(&self.lock)
-        return (entry_priority(&e), entry_seq(&e)) if found else None
+        return self._end_key(True)
 
     def peek_lowest_key(self):
         """(priority, sequence) of the worst item, or None when empty."""
+        return self._end_key(False)
+
+    cdef object _end_key(self, bint best):
         cdef HeapEntry e
         cdef bint found = False
         e.key_hi = e.key_lo = 0
         rs2_lock_gil(&self.lock)
         if self.count > 0:
-            e = self.entries[_worst_index(self.entries, self.count)]
+            e = self.entries[0 if best else _worst_index(self.entries, self.count)]
             found = True
         rs2_unlock(&self.lock)
         return (entry_priority(&e), entry_seq(&e)) if found else None

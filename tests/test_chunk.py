@@ -219,6 +219,29 @@ def test_read_only_buffer_protocol():
     assert np.frombuffer(chunk, dtype=np.uint8).flags.writeable is False
 
 
+def test_a_chunk_is_a_buffer_for_common_consumers(tmp_path):
+    (_, chunk) = split_buffer(b"0123456789", "s", 5)       # a view into a larger owner
+    assert len(chunk) == 5
+    assert bytes(chunk) == b"56789"
+    assert memoryview(chunk).tobytes() == b"56789"
+    assert hashlib.sha256(chunk).digest() == hashlib.sha256(b"56789").digest()
+    path = tmp_path / "out.bin"
+    with open(path, "wb") as f:
+        assert f.write(chunk) == 5
+    assert path.read_bytes() == b"56789"
+
+
+def test_data_is_the_owner_bytes_or_one_cached_view():
+    whole = make(data=b"hello")
+    assert whole.data is whole.data and type(whole.data) is bytes
+    part = split_buffer(b"hello world", "s", 5)[0]
+    view = part.data
+    assert type(view) is memoryview and view.readonly and bytes(view) == b"hello"
+    assert part.data is view                               # made once, then reused
+    view.release()
+    assert bytes(part.data) == b"hello"                    # a released view is replaced
+
+
 def test_bool_is_true_even_for_empty_data():
     assert bool(make(data=b""))
 
