@@ -47,8 +47,18 @@ for so in rs2fast/_*.so; do
     fi
 done
 
-tests=(tests/test_chunk.py tests/test_checksums.py tests/test_heap.py tests/test_reorder.py)
-for optional in tests/test_h264.py tests/test_queue.py tests/adversarial tests/test_fuzz_targets.py tests/test_leaks.py; do
+# The kernels' own tests, the attacks on their entry points (arguments whose conversion runs user
+# code, buffers changed under a split, re-entrant callbacks; crashes there fail in a child
+# interpreter, which inherits the sanitizer settings and reports to the log) and the Python layers
+# that drive them (the processor's batch reorder and byte accounting, the queue over the heap).
+tests=(tests/test_chunk.py tests/test_checksums.py tests/test_heap.py tests/test_reorder.py
+       tests/adversarial)
+if [ ! -e tests/adversarial/test_c_entry_points.py ]; then
+    echo "sanitize: tests/adversarial/test_c_entry_points.py is missing"; exit 1
+fi
+for optional in tests/test_h264.py tests/test_queue.py tests/test_priority_queue.py \
+        tests/test_chunk_processor.py tests/test_processor_stateful.py tests/test_fuzz_targets.py \
+        tests/test_leaks.py; do
     [ -e "$optional" ] && tests+=("$optional")
 done
 

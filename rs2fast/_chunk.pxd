@@ -1,6 +1,9 @@
 # C-level view of MediaChunk and the checksum kernels, for the other extensions to cimport.
 from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 
+from rs2fast._codes cimport (PRIORITY_HIGH, PRIORITY_LOW, PRIORITY_NORMAL, TYPE_THUMBNAIL,
+                             TYPE_VIDEO_B_FRAME, TYPE_VIDEO_I_FRAME, TYPE_VIDEO_P_FRAME)
+
 # Checksum algorithms, as small ints inside C code.
 cdef enum ChecksumAlgo:
     CHECKSUM_NONE = 0
@@ -29,6 +32,7 @@ cdef class MediaChunk:
     cdef int64_t timestamp_ns      # timestamp in nanoseconds
     cdef bint final                # is_final
     cdef object checksum_str       # str or None
+    cdef object data_view          # the memoryview `data` gives, made on first access (or None)
 
 
 # Build a chunk in C without argument parsing; `owner` must keep `ptr[0:length]` alive and
@@ -36,6 +40,9 @@ cdef class MediaChunk:
 cdef MediaChunk make_chunk(str stream_id, uint64_t seq, object owner, const uint8_t* ptr,
                            Py_ssize_t length, int type_code, int priority_code,
                            int64_t timestamp_ns, bint final, object checksum)
+
+# A new chunk with the fields and data of `source` and the checksum `checksum` (str or None).
+cdef MediaChunk copy_chunk(MediaChunk source, object checksum)
 
 # CRC-32C (Castagnoli) of a byte range, continuing from `crc` (0 to start). Runs without the GIL.
 cdef uint32_t crc32c_update(uint32_t crc, const uint8_t* data, size_t length) noexcept nogil
@@ -52,21 +59,21 @@ cdef uint32_t crc32c_parse(str checksum) noexcept
 
 # ChunkType code -> default MediaPriority code (RS2's ChunkType::default_priority).
 cdef inline int default_priority_code(int type_code) noexcept nogil:
-    # I-frame, audio, metadata HIGH (3); P-frame NORMAL (2); B-frame, thumbnail LOW (1).
-    if type_code == 1:
-        return 2
-    if type_code == 2 or type_code == 5:
-        return 1
-    return 3
+    # I-frame, audio, metadata HIGH; P-frame NORMAL; B-frame, thumbnail LOW.
+    if type_code == TYPE_VIDEO_P_FRAME:
+        return PRIORITY_NORMAL
+    if type_code == TYPE_VIDEO_B_FRAME or type_code == TYPE_THUMBNAIL:
+        return PRIORITY_LOW
+    return PRIORITY_HIGH
 
-# RS2's GOP rule as a ChunkType code: seq % 30 == 0 -> I-frame (0), else seq % 3 == 0 -> B-frame (2),
-# else P-frame (1).
+# RS2's GOP rule as a ChunkType code: seq % 30 == 0 -> I-frame, else seq % 3 == 0 -> B-frame,
+# else P-frame.
 cdef inline int gop_type_code(uint64_t seq) noexcept nogil:
     if seq % 30 == 0:
-        return 0
+        return TYPE_VIDEO_I_FRAME
     if seq % 3 == 0:
-        return 2
-    return 1
+        return TYPE_VIDEO_B_FRAME
+    return TYPE_VIDEO_P_FRAME
 
 # One chunk against the validation rules (see validate_batch); limits < 0 mean "no cap". Hashes with
 # the GIL held (hashlib releases it for large data). Returns a ValidationCode.

@@ -5,7 +5,6 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes
 from cpython.datetime cimport (import_datetime, timedelta_days, timedelta_microseconds,
                                timedelta_new, timedelta_seconds)
 from cpython.list cimport PyList_New
-from cpython.long cimport PyLong_AsLongAndOverflow, PyLong_AsLongLongAndOverflow
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_RawFree, PyMem_RawMalloc
 from cpython.object cimport PyObject
 from cpython.tuple cimport PyTuple_GET_ITEM
@@ -14,10 +13,17 @@ from cpython.unicode cimport (Py_UCS1, PyUnicode_1BYTE_DATA, PyUnicode_1BYTE_KIN
 from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 from libc.string cimport memchr, memcmp, memcpy
 
+from rs2fast._args cimport (flag_arg, int64_arg, int_arg, priority_code_arg, type_code_arg,
+                            uint64_arg)
+from rs2fast._codes cimport TYPE_AUDIO, TYPE_VIDEO_B_FRAME
+from rs2fast._cpython cimport (PyMemoryViewObject, PySequence_Fast, PySequence_Fast_GET_SIZE,
+                               PySequence_Fast_ITEMS, _Py_MEMORYVIEW_RELEASED, incref_ptr,
+                               list_set_item_owned, long_as_long_overflow_ptr,
+                               long_check_exact_ptr)
+
 import datetime
 import hashlib
 import json
-import operator
 
 from rs2fast._enums import ChunkType, MediaPriority
 
@@ -31,20 +37,6 @@ cdef extern from "_crc32c.h" nogil:
     uint32_t rs2_crc32c(uint32_t crc, const uint8_t* p, size_t n)
     uint32_t rs2_crc32c_mode(uint32_t crc, const uint8_t* p, size_t n, int mode)
     uint32_t rs2_crc_shift(uint32_t crc, uint64_t nbytes)
-
-cdef extern from "Python.h":
-    # Borrowed-pointer variants, so hot loops touch refcounts exactly once per item.
-    void _list_set_item "PyList_SET_ITEM"(object lst, Py_ssize_t i, PyObject* item)
-    void _incref "Py_INCREF"(PyObject* obj)
-    int _long_check_exact "PyLong_CheckExact"(PyObject* obj)
-    long _long_as_long_overflow "PyLong_AsLongAndOverflow"(PyObject* obj, int* overflow)
-    object PySequence_Fast(object seq, const char* message)
-    Py_ssize_t PySequence_Fast_GET_SIZE(object seq)
-    PyObject** PySequence_Fast_ITEMS(object seq)
-
-cdef inline const unsigned char* _view_bytes(memoryview view) noexcept:
-    cdef const unsigned char[::1] cells = view
-    return &cells[0] if cells.shape[0] else <const unsigned char*>b""
 
 cdef extern from *:
     """
@@ -106,65 +98,6 @@ _init_tables()
 
 # --- validation helpers (the Python boundary) ------------------------------------------------------
 
-cdef long _small_int(object value) noexcept:
-    """A Python int's value, or -1 when it does not fit a C long (callers range-check)."""
-    cdef int overflow = 0
-    cdef long result = PyLong_AsLongAndOverflow(value, &overflow)
-    return -1 if overflow else result
-
-
-cdef int _type_code(object value, str name="chunk_type") except -1:
-    cdef long code
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be a ChunkType, not {type(value).__name__}")
-    code = _small_int(value)
-    if not 0 <= code < 6:
-        raise ValueError(f"{name} {value!r} is not a ChunkType (0..5)")
-    return <int>code
-
-
-cdef int _priority_code(object value) except -1:
-    cdef long code
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"priority must be a MediaPriority, not {type(value).__name__}")
-    code = _small_int(value)
-    if not 1 <= code <= 3:
-        raise ValueError(f"priority {value!r} is not a MediaPriority (1, 2 or 3)")
-    return <int>code
-
-
-cdef object _as_int(object value, str name):
-    """`value` as an exact int (accepting __index__ types such as numpy integers, rejecting bool)."""
-    if type(value) is int:
-        return value
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be an int, not bool")
-    try:
-        return operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be an int, not {type(value).__name__}") from None
-
-
-cdef uint64_t _sequence(object value, str name="sequence_number") except? 0:
-    cdef int overflow = 0
-    cdef long long small
-    if type(value) is not int:
-        value = _as_int(value, name)
-    small = PyLong_AsLongLongAndOverflow(value, &overflow)
-    if overflow == 0 and small >= 0:
-        return <uint64_t>small
-    if value < 0 or value > _UINT64_MAX:
-        raise ValueError(f"{name} {value} is outside 0..2**64-1")
-    return <uint64_t>value
-
-
-cdef int64_t _int64(object value, str name) except? -1:
-    value = _as_int(value, name)
-    if value < _INT64_MIN or value > _INT64_MAX:
-        raise ValueError(f"{name} {value} is outside the int64 range")
-    return <int64_t>value
-
-
 cdef int64_t _timestamp_ns(object value) except? -1:
     cdef int64_t total
     if not isinstance(value, _timedelta):
@@ -176,16 +109,6 @@ cdef int64_t _timestamp_ns(object value) except? -1:
     if ns < _INT64_MIN or ns > _INT64_MAX:
         raise ValueError(f"timestamp {value} is outside the +-292-year nanosecond range")
     return <int64_t>ns
-
-
-cdef bint _flag(object value, str name) except -1:
-    if value is True:
-        return True
-    if value is False:
-        return False
-    if type(value) is int and (value == 0 or value == 1):
-        return value == 1
-    raise TypeError(f"{name} must be a bool, not {type(value).__name__}")
 
 
 cdef object _checked_checksum(object value):
@@ -310,238 +233,9 @@ cdef bint _checksum_ok(MediaChunk chunk, int kind) except -1:
     return _sha256(chunk).hexdigest() == chunk.checksum_str
 
 
-# --- JSON helpers ------------------------------------------------------------------------------------
+# --- JSON (RS2's serde shape) ---------------------------------------------------------------------
 
-cdef list _byte_list(const uint8_t* p, Py_ssize_t n):
-    cdef list out = PyList_New(n)
-    cdef PyObject* item
-    cdef Py_ssize_t i
-    for i in range(n):
-        item = PyTuple_GET_ITEM(_BYTE_INTS, p[i])
-        _incref(item)
-        _list_set_item(out, i, item)
-    return out
-
-
-cdef str _json_byte_array(const uint8_t* p, Py_ssize_t n):
-    cdef Py_ssize_t i, size = 2 + (n - 1 if n else 0)
-    cdef str text
-    cdef Py_UCS1* out
-    for i in range(n):
-        size += _DEC_LEN[p[i]]
-    text = PyUnicode_New(size, 127)
-    out = PyUnicode_1BYTE_DATA(text)
-    out[0] = b'['
-    out += 1
-    for i in range(n):
-        if i:
-            out[0] = b','
-            out += 1
-        memcpy(out, _DEC_TEXT[p[i]], _DEC_LEN[p[i]])
-        out += _DEC_LEN[p[i]]
-    out[0] = b']'
-    return text
-
-
-cdef bytes _bytes_from_list(object items):
-    """JSON's byte array (list/tuple of ints 0..255) as bytes, checked item by item."""
-    cdef Py_ssize_t i, n
-    cdef long value
-    cdef int overflow = 0
-    cdef bytes out
-    cdef char* w
-    cdef PyObject** cells
-    if not isinstance(items, (list, tuple)):
-        raise TypeError(f"data must be a list of ints 0..255, not {type(items).__name__}")
-    items = PySequence_Fast(items, "data")    # the list/tuple itself; the loop runs no Python code
-    n = PySequence_Fast_GET_SIZE(items)
-    cells = PySequence_Fast_ITEMS(items)
-    out = PyBytes_FromStringAndSize(NULL, n)
-    w = PyBytes_AS_STRING(out)
-    for i in range(n):
-        if not _long_check_exact(cells[i]):
-            item = <object>cells[i]
-            raise TypeError(f"data[{i}] must be an int 0..255, not {type(item).__name__}")
-        value = _long_as_long_overflow(cells[i], &overflow)
-        if overflow or value < 0 or value > 255:
-            raise ValueError(f"data[{i}] = {<object>cells[i]} is outside 0..255")
-        w[i] = <char>value
-    return out
-
-
-# A fast path for from_json: find the top-level "data" array, parse it in C, and leave only the small
-# rest of the object to json.loads. Any doubt (escaped keys, odd numbers, non-Latin-1 text, a repeated
-# "data" key, malformed text) returns "no" and the caller takes the plain json.loads path, so errors
-# and results are exactly those of the slow path.
-
-cdef inline bint _is_ws(unsigned char c) noexcept nogil:
-    return c == 32 or c == 9 or c == 10 or c == 13
-
-
-cdef Py_ssize_t _skip_ws(const unsigned char* s, Py_ssize_t i, Py_ssize_t n) noexcept nogil:
-    while i < n and _is_ws(s[i]):
-        i += 1
-    return i
-
-
-cdef Py_ssize_t _skip_string(const unsigned char* s, Py_ssize_t i, Py_ssize_t n) noexcept nogil:
-    """s[i] is a quote: the index after the closing quote, or -1."""
-    i += 1
-    while i < n:
-        if s[i] == 92:              # backslash: skip the escaped character
-            i += 2
-        elif s[i] == 34:
-            return i + 1
-        else:
-            i += 1
-    return -1
-
-
-cdef Py_ssize_t _skip_value(const unsigned char* s, Py_ssize_t i, Py_ssize_t n) noexcept nogil:
-    """The index just after the JSON value starting at s[i] (not validated: json.loads does that)."""
-    cdef Py_ssize_t depth = 0
-    cdef unsigned char c
-    while i < n:
-        c = s[i]
-        if c == 34:
-            i = _skip_string(s, i, n)
-            if i < 0:
-                return -1
-            if depth == 0:
-                return i
-            continue
-        if c == 123 or c == 91:             # { [
-            depth += 1
-        elif c == 125 or c == 93:           # } ]
-            if depth == 0:
-                return i
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        elif depth == 0 and (c == 44 or _is_ws(c)):
-            return i
-        i += 1
-    return -1 if depth else i
-
-
-cdef Py_ssize_t _parse_byte_array(const unsigned char* s, Py_ssize_t i, Py_ssize_t n,
-                                  uint8_t* out, Py_ssize_t* count) noexcept nogil:
-    """Parse `[int, ...]` (each 0..255, JSON number syntax) at s[i] == '['; the index after ']' or -1."""
-    cdef Py_ssize_t k = 0
-    cdef unsigned int value
-    i = _skip_ws(s, i + 1, n)
-    if i < n and s[i] == 93:
-        count[0] = 0
-        return i + 1
-    while i < n:
-        if not 48 <= s[i] <= 57:
-            return -1
-        value = s[i] - 48
-        i += 1
-        if value == 0 and i < n and 48 <= s[i] <= 57:
-            return -1                       # leading zero: not JSON
-        while i < n and 48 <= s[i] <= 57:
-            value = value * 10 + (s[i] - 48)
-            if value > 255:
-                return -1
-            i += 1
-        out[k] = <uint8_t>value
-        k += 1
-        if i < n and s[i] == 44:            # the common case: a comma right after the number
-            i += 1
-            if i < n and _is_ws(s[i]):
-                i = _skip_ws(s, i, n)
-            continue
-        i = _skip_ws(s, i, n)
-        if i >= n:
-            return -1
-        if s[i] == 44:
-            i = _skip_ws(s, i + 1, n)
-        elif s[i] == 93:
-            count[0] = k
-            return i + 1
-        else:
-            return -1
-    return -1
-
-
-cdef object _scan_rs2_json(const unsigned char* s, Py_ssize_t n, Py_ssize_t* start, Py_ssize_t* end):
-    """The payload of the top-level "data" array as bytes (its span in start/end), or None."""
-    cdef Py_ssize_t i, key, key_end, found = -1, count = 0
-    cdef uint8_t* buffer
-    i = _skip_ws(s, 0, n)
-    if i >= n or s[i] != 123:
-        return None
-    i = _skip_ws(s, i + 1, n)
-    if i < n and s[i] == 125:
-        return None
-    while True:
-        if i >= n or s[i] != 34:
-            return None
-        key = i + 1
-        i = _skip_string(s, i, n)
-        if i < 0:
-            return None
-        key_end = i - 1
-        if memchr(s + key, 92, <size_t>(key_end - key)) != NULL:
-            return None                     # an escaped key: let json decide
-        i = _skip_ws(s, i, n)
-        if i >= n or s[i] != 58:
-            return None
-        i = _skip_ws(s, i + 1, n)
-        if i >= n:
-            return None
-        if key_end - key == 4 and memcmp(s + key, b"data", 4) == 0:
-            if found >= 0 or s[i] != 91:
-                return None
-            found = i
-            buffer = <uint8_t*>PyMem_Malloc(<size_t>((n - i) // 2 + 1))
-            if buffer == NULL:
-                return None
-            try:
-                i = _parse_byte_array(s, i, n, buffer, &count)
-                if i < 0:
-                    return None
-                payload = PyBytes_FromStringAndSize(<const char*>buffer, count)
-            finally:
-                PyMem_Free(buffer)
-            start[0] = found
-            end[0] = i
-        else:
-            i = _skip_value(s, i, n)
-            if i < 0:
-                return None
-        i = _skip_ws(s, i, n)
-        if i >= n:
-            return None
-        if s[i] == 44:
-            i = _skip_ws(s, i + 1, n)
-        elif s[i] == 125:
-            break
-        else:
-            return None
-    if _skip_ws(s, i + 1, n) != n or found < 0:
-        return None
-    return payload
-
-
-cdef object _field(object mapping, str key, str label=None):
-    try:
-        return mapping[key]
-    except KeyError:
-        raise ValueError(f"MediaChunk JSON is missing the field {label or key!r}") from None
-
-
-cdef object _json_int(object value, str name):
-    if type(value) is not int:
-        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
-    return value
-
-
-cdef tuple _secs_nanos(int64_t ns):
-    if ns < 0:
-        raise ValueError(f"timestamp_ns {ns} is negative; RS2's Duration is unsigned")
-    return (ns // 1_000_000_000, ns % 1_000_000_000)
+include "_chunk_json.pxi"
 
 
 # --- MediaChunk --------------------------------------------------------------------------------------
@@ -568,10 +262,39 @@ cdef class _BufferOwner:
 
 
 
+@cython.final
+@cython.auto_pickle(False)
+cdef class _ChunkView:
+    """The exporter behind MediaChunk.data's memoryview: the chunk's bytes, kept alive through the
+    chunk's owner (not the chunk, so a chunk and its cached view form no reference cycle)."""
+    cdef object owner
+    cdef const uint8_t* ptr
+    cdef Py_ssize_t length
+
+    def __cinit__(self, MediaChunk chunk not None):
+        self.owner = chunk.owner
+        self.ptr = chunk.ptr
+        self.length = chunk.length
+
+    def __getbuffer__(self, Py_buffer* buffer, int flags):
+        PyBuffer_FillInfo(buffer, self, <void*>self.ptr, self.length, 1, flags)
+
+    def __releasebuffer__(self, Py_buffer* buffer):
+        pass
+
+
 cdef MediaChunk make_chunk(str stream_id, uint64_t seq, object owner, const uint8_t* ptr,
                            Py_ssize_t length, int type_code, int priority_code,
                            int64_t timestamp_ns, bint final, object checksum):
     cdef MediaChunk chunk = MediaChunk.__new__(MediaChunk)
+    _set_fields(chunk, stream_id, seq, owner, ptr, length, type_code, priority_code, timestamp_ns,
+                final, checksum)
+    return chunk
+
+
+cdef inline void _set_fields(MediaChunk chunk, str stream_id, uint64_t seq, object owner,
+                             const uint8_t* ptr, Py_ssize_t length, int type_code, int priority_code,
+                             int64_t timestamp_ns, bint final, object checksum) noexcept:
     chunk.stream_id = stream_id
     chunk.seq = seq
     chunk.owner = owner
@@ -582,7 +305,12 @@ cdef MediaChunk make_chunk(str stream_id, uint64_t seq, object owner, const uint
     chunk.timestamp_ns = timestamp_ns
     chunk.final = final
     chunk.checksum_str = checksum
-    return chunk
+
+
+cdef MediaChunk copy_chunk(MediaChunk source, object checksum):
+    return make_chunk(source.stream_id, source.seq, source.owner, source.ptr, source.length,
+                      source.type_code, source.priority_code, source.timestamp_ns, source.final,
+                      checksum)
 
 
 def _chunk_from_state(stream_id, sequence_number, data, chunk_type, priority, timestamp_ns, is_final,
@@ -590,57 +318,6 @@ def _chunk_from_state(stream_id, sequence_number, data, chunk_type, priority, ti
     """Unpickling helper: rebuild (and re-validate) a MediaChunk from its eight field values."""
     return MediaChunk(stream_id, sequence_number, data, chunk_type, priority,
                       is_final=is_final, checksum=checksum, timestamp_ns=timestamp_ns)
-
-
-cdef MediaChunk _chunk_from_mapping(object mapping, object payload):
-    """from_dict's work; `payload` (bytes) replaces the "data" field when the caller parsed it."""
-    if not hasattr(mapping, "keys") or not hasattr(mapping, "__getitem__"):
-        raise TypeError(f"from_dict() needs a mapping, not {type(mapping).__name__}")
-    stream_id = _field(mapping, "stream_id")
-    if not isinstance(stream_id, str):
-        raise TypeError(f"stream_id must be a str, not {type(stream_id).__name__}")
-    seq = _sequence(_json_int(_field(mapping, "sequence_number"), "sequence_number"))
-    data = _field(mapping, "data")
-    if payload is None:
-        payload = _bytes_from_list(data)
-    type_name = _field(mapping, "chunk_type")
-    if not isinstance(type_name, str):
-        raise TypeError(f"chunk_type must be a variant name str, not {type(type_name).__name__}")
-    if type_name not in _TYPE_BY_NAME:
-        raise ValueError(f"chunk_type {type_name!r} is not a ChunkType variant name")
-    priority_name = _field(mapping, "priority")
-    if not isinstance(priority_name, str):
-        raise TypeError(f"priority must be a variant name str, not {type(priority_name).__name__}")
-    if priority_name not in _PRIORITY_BY_NAME:
-        raise ValueError(f"priority {priority_name!r} is not a MediaPriority variant name")
-    stamp = _field(mapping, "timestamp")
-    if not hasattr(stamp, "keys") or not hasattr(stamp, "__getitem__"):
-        raise TypeError(f"timestamp must be an object {{secs, nanos}}, not {type(stamp).__name__}")
-    secs = _json_int(_field(stamp, "secs", "timestamp.secs"), "timestamp.secs")
-    nanos = _json_int(_field(stamp, "nanos", "timestamp.nanos"), "timestamp.nanos")
-    if secs < 0:
-        raise ValueError(f"timestamp.secs {secs} is negative")
-    if not 0 <= nanos < 1_000_000_000:
-        raise ValueError(f"timestamp.nanos {nanos} is outside 0..999999999")
-    ns = secs * 1_000_000_000 + nanos
-    if ns > _INT64_MAX:
-        raise ValueError(f"timestamp {secs}s is beyond the int64 nanosecond range")
-    is_final = _field(mapping, "is_final")
-    if type(is_final) is not bool:
-        raise TypeError(f"is_final must be a bool, not {type(is_final).__name__}")
-    checksum = _checked_checksum(_field(mapping, "checksum"))
-    return make_chunk(_checked_stream_id(stream_id), seq, payload,
-                      <const uint8_t*>PyBytes_AS_STRING(payload), PyBytes_GET_SIZE(payload),
-                      _TYPE_BY_NAME[type_name], _PRIORITY_BY_NAME[priority_name], <int64_t>ns,
-                      is_final, checksum)
-
-
-cdef object _loads(object text):
-    """json.loads, with nesting too deep for the parser reported as the ValueError it is."""
-    try:
-        return json.loads(text)
-    except RecursionError:
-        raise ValueError("JSON nested too deeply to be a MediaChunk") from None
 
 
 @cython.final
@@ -666,28 +343,21 @@ cdef class MediaChunk:
         if self.owner is not None:
             raise TypeError("MediaChunk is immutable; use replace() to derive a new chunk")
         sid = _checked_stream_id(stream_id)
-        seq = _sequence(sequence_number)
+        seq = uint64_arg(sequence_number, "sequence_number")
         payload = _data_bytes(data)
-        type_code = _type_code(chunk_type)
-        priority_code = (_priority_code(priority) if priority is not None
+        type_code = type_code_arg(chunk_type, "chunk_type")
+        priority_code = (priority_code_arg(priority, "priority") if priority is not None
                          else default_priority_code(type_code))
         if timestamp_ns is None:
             ts = _timestamp_ns(timestamp)
         elif timestamp is not _ZERO:
             raise TypeError("give timestamp or timestamp_ns, not both")
         else:
-            ts = _int64(timestamp_ns, "timestamp_ns")
-        final = _flag(is_final, "is_final")
-        self.checksum_str = _checked_checksum(checksum)
-        self.stream_id = sid
-        self.seq = seq
-        self.type_code = type_code
-        self.priority_code = priority_code
-        self.timestamp_ns = ts
-        self.final = final
-        self.ptr = <const uint8_t*>PyBytes_AS_STRING(payload)
-        self.length = PyBytes_GET_SIZE(payload)
-        self.owner = payload
+            ts = int64_arg(timestamp_ns, "timestamp_ns")
+        final = flag_arg(is_final, "is_final")
+        _set_fields(self, sid, seq, payload, <const uint8_t*>PyBytes_AS_STRING(payload),
+                    PyBytes_GET_SIZE(payload), type_code, priority_code, ts, final,
+                    _checked_checksum(checksum))
 
     @property
     def sequence_number(self):
@@ -697,10 +367,16 @@ cdef class MediaChunk:
     @property
     def data(self):
         """The payload: the `bytes` object itself when the chunk owns one whole, else a read-only
-        memoryview of the chunk (zero-copy)."""
+        memoryview of the chunk's bytes (zero-copy, made once and kept: repeated reads are cheap).
+        The chunk itself is a read-only buffer too: bytes(chunk), memoryview(chunk),
+        hashlib.sha256(chunk), f.write(chunk) and len(chunk) work on it directly."""
         if type(self.owner) is bytes and PyBytes_GET_SIZE(self.owner) == self.length:
             return self.owner
-        return memoryview(self)
+        view = self.data_view
+        if view is None or (<PyMemoryViewObject*>view).flags & _Py_MEMORYVIEW_RELEASED:
+            view = memoryview(_ChunkView.__new__(_ChunkView, self))
+            self.data_view = view
+        return view
 
     @property
     def chunk_type(self):
@@ -800,31 +476,30 @@ cdef class MediaChunk:
         unknown = changes.keys() - _FIELDS
         if unknown:
             raise TypeError(f"replace() got unexpected field(s): {', '.join(sorted(unknown))}")
-        chunk = make_chunk(self.stream_id, self.seq, self.owner, self.ptr, self.length, self.type_code,
-                           self.priority_code, self.timestamp_ns, self.final, self.checksum_str)
+        chunk = copy_chunk(self, self.checksum_str)
         if "stream_id" in changes:
             chunk.stream_id = _checked_stream_id(changes["stream_id"])
         if "sequence_number" in changes:
-            chunk.seq = _sequence(changes["sequence_number"])
+            chunk.seq = uint64_arg(changes["sequence_number"], "sequence_number")
         if "data" in changes:
             payload = _data_bytes(changes["data"])
             chunk.ptr = <const uint8_t*>PyBytes_AS_STRING(payload)
             chunk.length = PyBytes_GET_SIZE(payload)
             chunk.owner = payload
         if "chunk_type" in changes:
-            chunk.type_code = _type_code(changes["chunk_type"])
+            chunk.type_code = type_code_arg(changes["chunk_type"], "chunk_type")
         if "priority" in changes:
             priority = changes["priority"]
-            chunk.priority_code = (_priority_code(priority) if priority is not None
+            chunk.priority_code = (priority_code_arg(priority, "priority") if priority is not None
                                    else default_priority_code(chunk.type_code))
         if "timestamp" in changes and "timestamp_ns" in changes:
             raise TypeError("give timestamp or timestamp_ns, not both")
         if "timestamp" in changes:
             chunk.timestamp_ns = _timestamp_ns(changes["timestamp"])
         if "timestamp_ns" in changes:
-            chunk.timestamp_ns = _int64(changes["timestamp_ns"], "timestamp_ns")
+            chunk.timestamp_ns = int64_arg(changes["timestamp_ns"], "timestamp_ns")
         if "is_final" in changes:
-            chunk.final = _flag(changes["is_final"], "is_final")
+            chunk.final = flag_arg(changes["is_final"], "is_final")
         if "checksum" in changes:
             chunk.checksum_str = _checked_checksum(changes["checksum"])
         return chunk
@@ -871,24 +546,7 @@ cdef class MediaChunk:
     def from_json(text):
         """Parse RS2's JSON text (str, bytes or bytearray) into a chunk; see from_dict for the rules.
         The byte array is parsed in C; the rest of the object goes through json.loads."""
-        cdef Py_ssize_t start = 0, end = 0
-        payload = None
-        if isinstance(text, str):
-            if PyUnicode_KIND(text) == PyUnicode_1BYTE_KIND and PyUnicode_GET_LENGTH(text) >= 512:
-                payload = _scan_rs2_json(PyUnicode_1BYTE_DATA(text), PyUnicode_GET_LENGTH(text),
-                                         &start, &end)
-                if payload is not None:
-                    text = "".join((text[:start], "0", text[end:]))
-        elif isinstance(text, (bytes, bytearray)):
-            if len(text) < 512:
-                return _chunk_from_mapping(_loads(text), None)
-            with memoryview(text) as view:
-                payload = _scan_rs2_json(_view_bytes(view), len(view), &start, &end)
-            if payload is not None:
-                text = b"".join((text[:start], b"0", text[end:]))
-        else:
-            raise TypeError(f"from_json() needs str or bytes, not {type(text).__name__}")
-        return _chunk_from_mapping(_loads(text), payload)
+        return _chunk_from_json(text)
 
     # --- checksums -------------------------------------------------------------------------------
 
@@ -899,8 +557,7 @@ cdef class MediaChunk:
     def with_checksum(self, algorithm="sha256"):
         """A new chunk equal to this one but carrying a freshly computed checksum."""
         cdef str checksum = _checksum_of(self, _algorithm_code(algorithm))
-        return make_chunk(self.stream_id, self.seq, self.owner, self.ptr, self.length, self.type_code,
-                          self.priority_code, self.timestamp_ns, self.final, checksum)
+        return copy_chunk(self, checksum)
 
     def checksum_matches(self):
         """True when there is no checksum or it matches the data; False on a mismatch or a malformed
@@ -913,450 +570,14 @@ cdef class MediaChunk:
 
 # --- module-level checksum functions ----------------------------------------------------------------
 
-def crc32c(data, crc=0):
-    """CRC-32C (Castagnoli) of a bytes-like object, continuing from `crc` (0 to start); the GIL is
-    released for large inputs. Any C-contiguous buffer is read as raw bytes."""
-    cdef Py_buffer view
-    cdef uint32_t start = _crc_start(crc), result
-    get_buffer(data, &view, "data")
-    try:
-        if view.len < _NOGIL_BYTES:
-            result = rs2_crc32c(start, <const uint8_t*>view.buf, <size_t>view.len)
-        else:
-            with nogil:
-                result = rs2_crc32c(start, <const uint8_t*>view.buf, <size_t>view.len)
-    finally:
-        PyBuffer_Release(&view)
-    return result
-
-
-cdef uint32_t _crc_start(object crc) except? 0:
-    crc = _as_int(crc, "crc")
-    if not 0 <= crc <= 0xFFFFFFFF:
-        raise ValueError(f"crc {crc} is outside 0..2**32-1")
-    return <uint32_t>crc
-
-
-def crc32c_combine(crc1, crc2, length2):
-    """CRC-32C of A + B from crc1 = crc32c(A), crc2 = crc32c(B) and length2 = len(B)."""
-    cdef uint32_t a = _crc_start(crc1), b = _crc_start(crc2)
-    n = _as_int(length2, "length2")
-    if not 0 <= n <= _UINT64_MAX:
-        raise ValueError(f"length2 {n} is outside 0..2**64-1")
-    return rs2_crc_shift(a, <uint64_t>n) ^ b
-
-
-_IMPLEMENTATIONS = {"portable": RS2_CRC_PORTABLE, "sse42": RS2_CRC_SSE42,
-                    "sse42_clmul": RS2_CRC_SSE42_CLMUL, "avx512": RS2_CRC_AVX512}
-CRC32C_IMPLEMENTATION = {v: k for k, v in _IMPLEMENTATIONS.items()}[rs2_crc_best]
-
-
-def _crc32c_available():
-    """Names of the CRC-32C code paths this CPU can run, slowest first (for tests and benchmarks)."""
-    return [name for name, mode in _IMPLEMENTATIONS.items() if mode <= rs2_crc_best]
-
-
-def _crc32c_impl(data, crc=0, implementation="portable"):
-    """crc32c() on a chosen code path ("portable", "sse42", "sse42_clmul", "avx512"); for tests."""
-    cdef Py_buffer view
-    cdef uint32_t start = _crc_start(crc), result
-    cdef int mode
-    if implementation not in _IMPLEMENTATIONS:
-        raise ValueError(f"implementation must be one of {sorted(_IMPLEMENTATIONS)}, not {implementation!r}")
-    mode = _IMPLEMENTATIONS[implementation]
-    if mode > rs2_crc_best:
-        raise ValueError(f"this CPU cannot run the {implementation!r} CRC-32C path")
-    get_buffer(data, &view, "data")
-    with nogil:
-        result = rs2_crc32c_mode(start, <const uint8_t*>view.buf, <size_t>view.len, mode)
-    PyBuffer_Release(&view)
-    return result
-
-
-def _crc32c_portable(data, crc=0):
-    """crc32c() forced onto the portable slicing-by-8 path (for tests)."""
-    return _crc32c_impl(data, crc, "portable")
-
-
-def checksum_hex(data, algorithm="sha256"):
-    """The checksum string of a bytes-like object: "crc32c" -> "crc32c:" + 8 lowercase hex,
-    "sha256" -> 64 lowercase hex (RS2's format)."""
-    cdef int code = _algorithm_code(algorithm)
-    if code == CHECKSUM_CRC32C:
-        return crc32c_string(crc32c(data))
-    if isinstance(data, str):
-        raise TypeError("data must be a bytes-like object, not str")
-    try:
-        return _sha256(data).hexdigest()
-    except TypeError:
-        raise TypeError(f"data must be a bytes-like object, not {type(data).__name__}") from None
-    except (ValueError, BufferError) as error:
-        raise ValueError(f"data must be a C-contiguous buffer ({error})") from None
-
-
-def checksum_algorithm(checksum):
-    """Which algorithm a checksum string names: "crc32c", "sha256", or None for None.
-    ValueError for a malformed string (upper-case hex included), TypeError for a non-str."""
-    if checksum is None:
-        return None
-    if not isinstance(checksum, str):
-        raise TypeError(f"checksum must be a str or None, not {type(checksum).__name__}")
-    kind = checksum_kind(checksum)
-    if kind == CHECKSUM_SHA256:
-        return "sha256"
-    if kind == CHECKSUM_CRC32C:
-        return "crc32c"
-    raise ValueError(f"malformed checksum {checksum!r}: expected 64 lowercase hex digits (SHA-256) "
-                     f"or 'crc32c:' + 8 lowercase hex digits")
-
-
-def gop_chunk_type(sequence_number):
-    """RS2's GOP rule: seq % 30 == 0 -> VIDEO_I_FRAME, else seq % 3 == 0 -> VIDEO_B_FRAME, else
-    VIDEO_P_FRAME."""
-    return _CHUNK_TYPES[gop_type_code(_sequence(sequence_number))]
+include "_chunk_checksums.pxi"
 
 
 # --- zero-copy splitting ------------------------------------------------------------------------------
 
-def split_buffer(data, stream_id, chunk_size, *, start_sequence=0, chunk_type=None,
-                 frame_duration_ns=33_000_000, timestamp_offset_ns=0, mark_final=True, checksum=None):
-    """Cut a buffer into chunks of `chunk_size` bytes (the last may be shorter) without copying.
-
-    Accepts bytes, bytearray, memoryview, mmap, array.array and C-contiguous numpy arrays (any
-    itemsize; read as raw bytes). Chunks are read-only views that keep the source's buffer exported
-    (a bytearray cannot be resized, an mmap cannot be closed while they live); changes made to a
-    mutable source afterwards ARE visible through them. Sequence numbers run from `start_sequence`;
-    chunk_type None applies RS2's GOP rule to each sequence number; priority is the type's default;
-    timestamp_ns = timestamp_offset_ns + seq * frame_duration_ns; the true last chunk is final when
-    `mark_final`. `checksum` None, "crc32c" or "sha256" computes one per chunk. Empty input -> [].
-    """
-    cdef object owner
-    cdef _BufferOwner holder
-    cdef const uint8_t* base
-    cdef Py_ssize_t total, size, count, i, offset, length
-    cdef uint64_t start, seq
-    cdef int fixed_type = -1, algorithm = CHECKSUM_NONE, code
-    cdef int64_t duration, ts_offset
-    cdef bint final_flag
-    cdef list chunks
-    cdef MediaChunk chunk
-    cdef uint32_t* crcs = NULL
-    cdef str sid = _checked_stream_id(stream_id)
-
-    size_obj = _as_int(chunk_size, "chunk_size")
-    if size_obj <= 0:
-        raise ValueError(f"chunk_size must be positive, not {size_obj}")
-    if size_obj > 2**62:
-        raise ValueError(f"chunk_size {size_obj} is too large")
-    size = <Py_ssize_t>size_obj
-    start = _sequence(start_sequence, "start_sequence")
-    if chunk_type is not None:
-        fixed_type = _type_code(chunk_type)
-    duration = _int64(frame_duration_ns, "frame_duration_ns")
-    if duration < 0:
-        raise ValueError(f"frame_duration_ns must not be negative, not {duration}")
-    ts_offset = _int64(timestamp_offset_ns, "timestamp_offset_ns")
-    final_flag = _flag(mark_final, "mark_final")
-    if checksum is not None:
-        algorithm = _algorithm_code(checksum)
-
-    if type(data) is bytes:
-        owner = data
-        base = <const uint8_t*>PyBytes_AS_STRING(data)
-        total = PyBytes_GET_SIZE(data)
-    else:
-        holder = _BufferOwner(data)
-        owner = holder
-        base = <const uint8_t*>holder.view.buf
-        total = holder.view.len
-    if total == 0:
-        return []
-    count = (total + size - 1) // size
-    last_seq = <object>start + (count - 1)
-    if last_seq > _UINT64_MAX:
-        raise ValueError(f"sequence numbers would pass 2**64-1 (start_sequence {start}, {count} chunks)")
-    for s in (start, last_seq):
-        if not _INT64_MIN <= ts_offset + s * duration <= _INT64_MAX:
-            raise ValueError("timestamps (timestamp_offset_ns + seq * frame_duration_ns) overflow int64")
-
-    chunks = PyList_New(count)
-    for i in range(count):
-        seq = start + <uint64_t>i
-        offset = i * size
-        length = total - offset if total - offset < size else size
-        code = fixed_type if fixed_type >= 0 else gop_type_code(seq)
-        chunk = make_chunk(sid, seq, owner, base + offset, length, code, default_priority_code(code),
-                           # wraps modulo 2**64 and lands on the exact value, which fits (checked)
-                           <int64_t>(<uint64_t>ts_offset + seq * <uint64_t>duration),
-                           final_flag and i == count - 1, None)
-        _incref(<PyObject*>chunk)
-        _list_set_item(chunks, i, <PyObject*>chunk)
-
-    if algorithm == CHECKSUM_CRC32C:
-        crcs = <uint32_t*>PyMem_RawMalloc(<size_t>count * sizeof(uint32_t))
-        if crcs == NULL:
-            raise MemoryError()
-        try:
-            if total < _NOGIL_BYTES:
-                _crc_runs(crcs, base, total, size, count)
-            else:
-                with nogil:
-                    _crc_runs(crcs, base, total, size, count)
-            for i in range(count):
-                (<MediaChunk>chunks[i]).checksum_str = crc32c_string(crcs[i])
-        finally:
-            PyMem_RawFree(crcs)
-    elif algorithm == CHECKSUM_SHA256:
-        for item in chunks:
-            (<MediaChunk>item).checksum_str = _sha256(item).hexdigest()
-    return chunks
-
-
-cdef void _crc_runs(uint32_t* out, const uint8_t* base, Py_ssize_t total, Py_ssize_t size,
-                    Py_ssize_t count) noexcept nogil:
-    cdef Py_ssize_t i, offset
-    for i in range(count):
-        offset = i * size
-        out[i] = rs2_crc32c(0, base + offset, <size_t>(total - offset if total - offset < size else size))
+include "_chunk_split.pxi"
 
 
 # --- batch kernels for the processor's worker threads --------------------------------------------------
 
-VALIDATION_OK = RS2_VALID_OK
-VALIDATION_EMPTY_STREAM_ID = RS2_VALID_EMPTY_STREAM_ID
-VALIDATION_EMPTY_DATA = RS2_VALID_EMPTY_DATA
-VALIDATION_TOO_LARGE = RS2_VALID_TOO_LARGE
-VALIDATION_MALFORMED_CHECKSUM = RS2_VALID_MALFORMED_CHECKSUM
-VALIDATION_CHECKSUM_MISMATCH = RS2_VALID_CHECKSUM_MISMATCH
-VALIDATION_MESSAGES = ("OK", "Empty stream ID", "Empty chunk data", "Chunk too large",
-                       "Malformed checksum", "Checksum mismatch")
-
-
-def validation_message(code, chunk_type=None):
-    """RS2's text for a validation reason code; code 3 says "Audio chunk too large" or "Video chunk
-    too large" for those types (RS2's messages) and "Chunk too large" otherwise."""
-    code = _as_int(code, "code")
-    if not 0 <= code < len(VALIDATION_MESSAGES):
-        raise ValueError(f"code {code} is not a validation reason code (0..{len(VALIDATION_MESSAGES) - 1})")
-    if code == RS2_VALID_TOO_LARGE and chunk_type is not None:
-        type_code = _type_code(chunk_type)
-        if type_code == 3:
-            return "Audio chunk too large"
-        if type_code <= 2:
-            return "Video chunk too large"
-    return VALIDATION_MESSAGES[code]
-
-
-cdef int64_t _limit(object value, str name) except? -2:
-    if value is None:
-        return -1
-    value = _as_int(value, name)
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0 or None, not {value}")
-    return <int64_t>value if value <= _INT64_MAX else -1
-
-
-cdef inline int _size_check(MediaChunk chunk, int64_t audio_limit, int64_t video_limit,
-                            int64_t other_limit) noexcept:
-    """Rules 1-3 (stream id, empty data, size cap): cheap, never hashes."""
-    cdef int64_t limit
-    if PyUnicode_GET_LENGTH(chunk.stream_id) == 0:
-        return RS2_VALID_EMPTY_STREAM_ID
-    if chunk.length == 0:
-        return RS2_VALID_EMPTY_DATA
-    limit = video_limit if chunk.type_code <= 2 else (audio_limit if chunk.type_code == 3 else other_limit)
-    if limit >= 0 and chunk.length > limit:
-        return RS2_VALID_TOO_LARGE
-    return RS2_VALID_OK
-
-
-cdef int validate_chunk(MediaChunk chunk, int64_t audio_limit, int64_t video_limit,
-                        int64_t other_limit, bint verify_checksums) except -1:
-    cdef int code = _size_check(chunk, audio_limit, video_limit, other_limit)
-    cdef int kind
-    if code != RS2_VALID_OK or not verify_checksums or chunk.checksum_str is None:
-        return code
-    kind = checksum_kind(chunk.checksum_str)
-    if kind < 0:
-        return RS2_VALID_MALFORMED_CHECKSUM
-    return RS2_VALID_OK if _checksum_ok(chunk, kind) else RS2_VALID_CHECKSUM_MISMATCH
-
-
-def _validate_one(MediaChunk chunk not None, audio_limit=65536, video_limit=1048576, other_limit=None,
-                  verify_checksums=True):
-    """validate_chunk() (the C-level single-chunk check other extensions cimport), for tests."""
-    return validate_chunk(chunk, _limit(audio_limit, "audio_limit"), _limit(video_limit, "video_limit"),
-                          _limit(other_limit, "other_limit"), _flag(verify_checksums, "verify_checksums"))
-
-
-cdef tuple _chunk_tuple(object chunks):
-    cdef tuple items
-    if isinstance(chunks, (str, bytes)) or not hasattr(chunks, "__iter__"):
-        raise TypeError(f"chunks must be a list of MediaChunk, not {type(chunks).__name__}")
-    items = tuple(chunks)          # our own references: the caller's list may change meanwhile
-    for i, item in enumerate(items):
-        if type(item) is not MediaChunk:
-            raise TypeError(f"chunks[{i}] must be a MediaChunk, not {type(item).__name__}")
-    return items
-
-
-cdef struct _CrcJob:
-    const uint8_t* ptr
-    size_t length
-    uint32_t expected
-    Py_ssize_t index
-
-
-def validate_batch(chunks, audio_limit=65536, video_limit=1048576, other_limit=None,
-                   verify_checksums=True):
-    """Check a batch of chunks against RS2's validation rules; one reason code per chunk (bytes).
-
-    Codes, checked in this order: 0 OK, 1 empty stream id, 2 empty data, 3 larger than the cap for
-    its type (audio_limit for AUDIO, video_limit for I/P/B frames, other_limit for the rest; None =
-    no cap) - checked before any hashing, 4 malformed checksum string, 5 checksum mismatch. With
-    verify_checksums False, codes 4 and 5 are never given. CRC-32C runs without the GIL over the
-    batch; SHA-256 goes through hashlib (which releases the GIL for large data)."""
-    cdef tuple items = _chunk_tuple(chunks)
-    cdef int64_t audio = _limit(audio_limit, "audio_limit")
-    cdef int64_t video = _limit(video_limit, "video_limit")
-    cdef int64_t other = _limit(other_limit, "other_limit")
-    cdef bint verify = _flag(verify_checksums, "verify_checksums")
-    cdef Py_ssize_t n = len(items), i, jobs = 0, crc_bytes = 0
-    cdef bytes result = PyBytes_FromStringAndSize(NULL, n)
-    cdef uint8_t* codes = <uint8_t*>PyBytes_AS_STRING(result)
-    cdef _CrcJob* job = NULL
-    cdef MediaChunk chunk
-    cdef int code, kind
-    try:
-        for i in range(n):
-            chunk = <MediaChunk>PyTuple_GET_ITEM(items, i)
-            code = _size_check(chunk, audio, video, other)
-            if code == RS2_VALID_OK and verify and chunk.checksum_str is not None:
-                kind = checksum_kind(chunk.checksum_str)
-                if kind < 0:
-                    code = RS2_VALID_MALFORMED_CHECKSUM
-                elif kind == CHECKSUM_SHA256:
-                    if _sha256(chunk).hexdigest() != chunk.checksum_str:
-                        code = RS2_VALID_CHECKSUM_MISMATCH
-                else:
-                    if job == NULL:
-                        job = <_CrcJob*>PyMem_RawMalloc(<size_t>n * sizeof(_CrcJob))
-                        if job == NULL:
-                            raise MemoryError()
-                    job[jobs].ptr = chunk.ptr
-                    job[jobs].length = <size_t>chunk.length
-                    job[jobs].expected = crc32c_parse(chunk.checksum_str)
-                    job[jobs].index = i
-                    jobs += 1
-                    crc_bytes += chunk.length
-            codes[i] = <uint8_t>code
-        if jobs:
-            if crc_bytes < _NOGIL_BYTES:
-                _run_crc_jobs(job, jobs, codes)
-            else:
-                with nogil:
-                    _run_crc_jobs(job, jobs, codes)
-    finally:
-        PyMem_RawFree(job)
-    return result
-
-
-cdef void _run_crc_jobs(const _CrcJob* job, Py_ssize_t jobs, uint8_t* codes) noexcept nogil:
-    cdef Py_ssize_t j
-    for j in range(jobs):
-        if rs2_crc32c(0, job[j].ptr, job[j].length) != job[j].expected:
-            codes[job[j].index] = RS2_VALID_CHECKSUM_MISMATCH
-
-
-def compute_checksums(chunks, algorithm="crc32c"):
-    """New chunks equal to `chunks` but carrying a freshly computed checksum ("crc32c" or "sha256");
-    data is shared, not copied. CRC-32C runs without the GIL over the whole batch."""
-    cdef tuple items = _chunk_tuple(chunks)
-    cdef int code = _algorithm_code(algorithm)
-    cdef Py_ssize_t n = len(items), i, crc_bytes = 0
-    cdef uint32_t* crcs = NULL
-    cdef const uint8_t** ptrs = NULL
-    cdef size_t* lengths = NULL
-    cdef MediaChunk chunk
-    cdef list out = []
-    if code == CHECKSUM_SHA256:
-        for item in items:
-            chunk = <MediaChunk>item
-            out.append(make_chunk(chunk.stream_id, chunk.seq, chunk.owner, chunk.ptr, chunk.length,
-                                  chunk.type_code, chunk.priority_code, chunk.timestamp_ns, chunk.final,
-                                  _sha256(chunk).hexdigest()))
-        return out
-    if n == 0:
-        return out
-    crcs = <uint32_t*>PyMem_RawMalloc(<size_t>n * sizeof(uint32_t))
-    ptrs = <const uint8_t**>PyMem_RawMalloc(<size_t>n * sizeof(uint8_t*))
-    lengths = <size_t*>PyMem_RawMalloc(<size_t>n * sizeof(size_t))
-    try:
-        if crcs == NULL or ptrs == NULL or lengths == NULL:
-            raise MemoryError()
-        for i in range(n):
-            chunk = <MediaChunk>PyTuple_GET_ITEM(items, i)
-            ptrs[i] = chunk.ptr
-            lengths[i] = <size_t>chunk.length
-            crc_bytes += chunk.length
-        if crc_bytes < _NOGIL_BYTES:
-            _crc_many(crcs, ptrs, lengths, n)
-        else:
-            with nogil:
-                _crc_many(crcs, ptrs, lengths, n)
-        for i in range(n):
-            chunk = <MediaChunk>PyTuple_GET_ITEM(items, i)
-            out.append(make_chunk(chunk.stream_id, chunk.seq, chunk.owner, chunk.ptr, chunk.length,
-                                  chunk.type_code, chunk.priority_code, chunk.timestamp_ns, chunk.final,
-                                  crc32c_string(crcs[i])))
-    finally:
-        PyMem_RawFree(crcs)
-        PyMem_RawFree(ptrs)
-        PyMem_RawFree(lengths)
-    return out
-
-
-cdef void _crc_many(uint32_t* out, const uint8_t** ptrs, const size_t* lengths, Py_ssize_t n) noexcept nogil:
-    cdef Py_ssize_t i
-    for i in range(n):
-        out[i] = rs2_crc32c(0, ptrs[i], lengths[i])
-
-
-def debug_counters():
-    """Debug-build counters: {"enabled": True, "live_buffer_owners": n} in RS2FAST_DEBUG=1 builds,
-    {"enabled": False} otherwise."""
-    if _DEBUG_BUILD:
-        return {"enabled": True, "live_buffer_owners": _debug_counts[0]}
-    return {"enabled": False}
-
-
-def group_by_stream(list chunks not None, codes=None):
-    """{stream_id: [chunks, in input order]} over `chunks`, leaving out those whose validation
-    code in `codes` (bytes-like, one per chunk, as validate_batch returns) is not 0."""
-    cdef dict groups = {}
-    cdef list current = None
-    cdef str current_id = None
-    cdef const unsigned char[::1] code_view
-    cdef Py_ssize_t i, n = len(chunks)
-    cdef bint filtered = codes is not None
-    cdef object item
-    cdef MediaChunk chunk
-    if filtered:
-        code_view = codes
-        if code_view.shape[0] != n:
-            raise ValueError(f"codes has {code_view.shape[0]} entries but chunks has {n}")
-    for i in range(n):
-        if filtered and code_view[i]:
-            continue
-        item = chunks[i]
-        if type(item) is not MediaChunk:
-            raise TypeError(f"chunks[{i}] must be a MediaChunk, not {type(item).__name__}")
-        chunk = <MediaChunk>item
-        if chunk.stream_id is not current_id:
-            current_id = chunk.stream_id
-            current = groups.get(current_id)
-            if current is None:
-                current = []
-                groups[current_id] = current
-        current.append(chunk)
-    return groups
+include "_chunk_batch.pxi"

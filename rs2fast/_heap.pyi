@@ -1,5 +1,5 @@
 """PriorityHeap: a bounded, thread-safe min-max heap of items keyed by (priority, sequence)."""
-from typing import Any, final
+from typing import Any, SupportsIndex, final
 
 from rs2fast._chunk import MediaChunk
 
@@ -12,7 +12,7 @@ class PriorityHeap:
     IndexError when empty. Batch calls release the GIL while they sift.
     """
 
-    def __init__(self, capacity: int) -> None: ...
+    def __init__(self, capacity: SupportsIndex) -> None: ...
     @property
     def capacity(self) -> int:
         """Maximum number of items (fixed at construction)."""
@@ -21,17 +21,17 @@ class PriorityHeap:
         """Occupied slots: items held, including those of a batch call still in progress."""
     def __len__(self) -> int: ...
     def __bool__(self) -> bool: ...
-    def push(self, item: Any, priority: int, sequence: int) -> bool:
+    def push(self, item: Any, priority: SupportsIndex, sequence: SupportsIndex) -> bool:
         """Add `item` with key (priority 1..3, sequence 0..2**64-1); False (no change) if full."""
     def push_chunk(self, chunk: MediaChunk) -> bool:
         """Add a MediaChunk keyed by its priority and sequence number; False if full."""
-    def push_chunks(self, chunks: list[MediaChunk], start: int = 0) -> int:
+    def push_chunks(self, chunks: list[MediaChunk], start: SupportsIndex = 0) -> int:
         """Push MediaChunks from chunks[start:], in order, until full; return how many were pushed."""
     def pop(self) -> Any:
         """Remove and return the best item; IndexError when empty."""
     def pop_lowest(self) -> Any:
         """Remove and return the worst item (lowest priority, highest sequence, latest arrival)."""
-    def pop_batch(self, max_items: int) -> list[Any]:
+    def pop_batch(self, max_items: SupportsIndex) -> list[Any]:
         """Remove and return up to `max_items` best items, best first."""
     def peek(self) -> Any:
         """Return the best item without removing it; IndexError when empty."""

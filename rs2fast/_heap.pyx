@@ -5,9 +5,7 @@ Order: priority DESC, then sequence ASC, then arrival ASC (FIFO among equal keys
 blocks or waits; the blocking MediaPriorityQueue is built on top of it.
 """
 cimport cython
-from cpython.bool cimport PyBool_Check
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE, PyList_New
-from cpython.long cimport PyLong_AsLongAndOverflow, PyLong_AsLongLongAndOverflow, PyLong_Check
 from cpython.mem cimport PyMem_RawCalloc, PyMem_RawFree, PyMem_RawMalloc
 from cpython.object cimport PyObject
 from cpython.pyport cimport PY_SSIZE_T_MAX
@@ -15,7 +13,10 @@ from cpython.ref cimport Py_DECREF, Py_INCREF, Py_XDECREF, Py_XINCREF
 from libc.stdint cimport int32_t, uint8_t, uint32_t, uint64_t
 from libc.string cimport memcpy, memset
 
+from rs2fast._args cimport count_arg, int_arg, priority_code_arg, uint64_arg
 from rs2fast._chunk cimport MediaChunk
+from rs2fast._cpython cimport list_set_item_owned
+from rs2fast._lock cimport rs2_lock_free, rs2_lock_gil, rs2_lock_init, rs2_lock_nogil, rs2_unlock
 
 cdef extern from *:
     """
@@ -58,11 +59,6 @@ cdef extern from *:
     bint rs2_heap_is_best_level(Py_ssize_t) noexcept nogil
     bint rs2_heap_key_less(uint64_t, uint64_t, uint64_t, uint64_t) noexcept nogil
     int rs2_heap_clz64(uint64_t) noexcept nogil
-
-cdef extern from "Python.h":
-    # PyList_SET_ITEM taking an owned PyObject* (the list steals it).
-    void _list_steal_item "PyList_SET_ITEM"(object, Py_ssize_t, PyObject*) noexcept
-
 
 cdef enum:
     # Batches of at least this many items release the GIL while they sift (≈ 12 KiB of entries).
@@ -197,175 +193,12 @@ cdef void _pop_into(HeapEntry* h, Py_ssize_t* countp, HeapEntry* out,
     RS2_HEAP_STORE(countp[0], n)
 
 
-cdef void _radix_entries(HeapEntry* a, HeapEntry* tmp, Py_ssize_t n, uint64_t diff_hi,
-                         uint64_t diff_lo) noexcept nogil:
-    """Sort a[0:n] best first: LSD radix over the key bytes that differ between entries."""
-    cdef uint32_t counts[256]
-    cdef uint32_t total, c
-    cdef int d, sh
-    cdef Py_ssize_t i
-    cdef HeapEntry* src = a
-    cdef HeapEntry* dst = tmp
-    cdef HeapEntry* swap
-    for d in range(16):           # digits 0..7: key_lo bytes, 8..15: key_hi bytes (LSD first)
-        sh = (d & 7) * 8
-        if not (((diff_lo if d < 8 else diff_hi) >> sh) & 0xFF):
-            continue
-        memset(counts, 0, sizeof(counts))
-        if d < 8:
-            for i in range(n):
-                counts[(src[i].key_lo >> sh) & 0xFF] += 1
-        else:
-            for i in range(n):
-                counts[(src[i].key_hi >> sh) & 0xFF] += 1
-        total = 0
-        for i in range(256):
-            c = counts[i]
-            counts[i] = total
-            total += c
-        if d < 8:
-            for i in range(n):
-                c = (src[i].key_lo >> sh) & 0xFF
-                dst[counts[c]] = src[i]
-                counts[c] += 1
-        else:
-            for i in range(n):
-                c = (src[i].key_hi >> sh) & 0xFF
-                dst[counts[c]] = src[i]
-                counts[c] += 1
-        swap = src
-        src = dst
-        dst = swap
-    if src != a:
-        memcpy(a, src, <size_t>n * sizeof(HeapEntry))
+# --- sorting a drained batch ---------------------------------------------------------------------
+
+include "_heap_sort.pxi"
 
 
-cdef HeapEntry* _sort_entries(HeapEntry* a, HeapEntry* scratch, Py_ssize_t n) noexcept nogil:
-    """Sort the entries a[0:n] best first; return where the sorted run is (a or in scratch).
-
-    `scratch` holds 2*n entries. Bits that all keys share cannot change the order, so the
-    varying bits are packed with the entry index into one uint64 (when they fit) and that is
-    radix-sorted, 8 bits a pass; otherwise the whole entries are radix-sorted byte by byte.
-    """
-    cdef uint64_t or_hi = 0, or_lo = 0, and_hi = ~(<uint64_t>0), and_lo = ~(<uint64_t>0)
-    cdef uint64_t diff, w, ck, idx_mask
-    cdef uint64_t run_mask[16]
-    cdef int run_shift[16]
-    cdef int run_width[16]
-    cdef bint run_hi[16]
-    cdef int nruns = 0, total = 0, ib = 0, r, s, width, word, sh
-    cdef uint32_t counts[256]
-    cdef uint32_t acc, c
-    cdef Py_ssize_t i, j
-    cdef HeapEntry x
-    cdef uint64_t* keys
-    cdef uint64_t* ktmp
-    cdef uint64_t* kswap
-    cdef HeapEntry* out
-    if n < _SORT_MIN_ITEMS:
-        for i in range(1, n):
-            x = a[i]
-            j = i
-            while j > 0 and _before(&x, &a[j - 1]):
-                a[j] = a[j - 1]
-                j -= 1
-            a[j] = x
-        return a
-    for i in range(n):
-        or_hi |= a[i].key_hi
-        and_hi &= a[i].key_hi
-        or_lo |= a[i].key_lo
-        and_lo &= a[i].key_lo
-    # Runs of varying bits, most significant first.
-    for word in range(2):
-        diff = (or_hi ^ and_hi) if word == 0 else (or_lo ^ and_lo)
-        while diff != 0 and nruns < 16:
-            s = 63 - rs2_heap_clz64(diff)                # top bit of the run
-            w = ~diff << (63 - s)                         # bits below the top, inverted, at the top
-            width = (s + 1) if w == 0 else rs2_heap_clz64(w)
-            run_hi[nruns] = word == 0
-            run_shift[nruns] = s + 1 - width
-            run_width[nruns] = width
-            run_mask[nruns] = (~(<uint64_t>0)) >> (64 - width)
-            diff &= ~(run_mask[nruns] << run_shift[nruns])
-            total += width
-            nruns += 1
-        if diff != 0:
-            total = 1000                                  # too fragmented: full-entry radix
-    while ((<uint64_t>1) << ib) < <uint64_t>n:
-        ib += 1
-    if total + ib > 64:
-        _radix_entries(a, scratch, n, or_hi ^ and_hi, or_lo ^ and_lo)
-        return a
-    keys = <uint64_t*>scratch
-    ktmp = keys + n
-    out = <HeapEntry*>(ktmp + n)
-    for i in range(n):
-        ck = 0
-        for r in range(nruns):
-            w = a[i].key_hi if run_hi[r] else a[i].key_lo
-            ck = (ck << run_width[r]) | ((w >> run_shift[r]) & run_mask[r])
-        keys[i] = (ck << ib) | <uint64_t>i
-    # Compact keys are unique (orders are), so the index bits need no pass.
-    sh = ib
-    while sh < ib + total:
-        memset(counts, 0, sizeof(counts))
-        for i in range(n):
-            counts[(keys[i] >> sh) & 0xFF] += 1
-        acc = 0
-        for i in range(256):
-            c = counts[i]
-            counts[i] = acc
-            acc += c
-        for i in range(n):
-            c = (keys[i] >> sh) & 0xFF
-            ktmp[counts[c]] = keys[i]
-            counts[c] += 1
-        kswap = keys
-        keys = ktmp
-        ktmp = kswap
-        sh += 8
-    idx_mask = ((<uint64_t>1) << ib) - 1
-    for i in range(n):
-        out[i] = a[keys[i] & idx_mask]
-    return out
-
-
-# --- argument checks and small helpers ----------------------------------------------------------
-
-cdef inline int _priority_arg(object value) except -1:
-    cdef int overflow = 0
-    cdef long p
-    if not PyLong_Check(value) or PyBool_Check(value):
-        raise TypeError(f"priority must be an int (MediaPriority), not {type(value).__name__}")
-    p = PyLong_AsLongAndOverflow(value, &overflow)
-    if overflow or p < 1 or p > 3:
-        raise ValueError(f"priority must be 1, 2 or 3 (MediaPriority), got {value!r}")
-    return <int>p
-
-
-cdef inline uint64_t _sequence_arg(object value) except? 0:
-    if not PyLong_Check(value) or PyBool_Check(value):
-        raise TypeError(f"sequence must be an int, not {type(value).__name__}")
-    try:
-        return <uint64_t>value
-    except OverflowError:
-        raise ValueError(f"sequence must be in 0..2**64-1, got {value!r}") from None
-
-
-cdef Py_ssize_t _count_arg(object value, str name) except -1:
-    """A non-negative int argument; values past PY_SSIZE_T_MAX are clamped to it."""
-    cdef int overflow = 0
-    cdef long long v
-    if not PyLong_Check(value) or PyBool_Check(value):
-        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
-    v = PyLong_AsLongLongAndOverflow(value, &overflow)
-    if overflow < 0 or (overflow == 0 and v < 0):
-        raise ValueError(f"{name} must be >= 0, got {value!r}")
-    if overflow > 0 or v > PY_SSIZE_T_MAX:
-        return PY_SSIZE_T_MAX
-    return <Py_ssize_t>v
-
+# --- small helpers ------------------------------------------------------------------------------
 
 cdef int _orders_exhausted() except -1:
     raise OverflowError("PriorityHeap arrival counter exhausted (2**62 arrivals without ever "
@@ -420,8 +253,7 @@ cdef class PriorityHeap:
         self.free_top = 0
         self.next_order = 0
         self.lock_ready = False
-        if not PyLong_Check(capacity) or PyBool_Check(capacity):
-            raise TypeError(f"capacity must be an int, not {type(capacity).__name__}")
+        capacity = int_arg(capacity, "capacity")
         if capacity < 1 or capacity > _MAX_CAPACITY:
             raise ValueError(f"capacity must be in 1..{_MAX_CAPACITY}, got {capacity!r}")
         cdef Py_ssize_t n = capacity, i
@@ -541,7 +373,7 @@ cdef class PriorityHeap:
             raise
         for j in range(k):
             s = stage[j].slot
-            _list_steal_item(result, j, self.slots[s])
+            list_set_item_owned(result, j, self.slots[s])
             self.slots[s] = NULL
         self._return_slots(stage, k)
         return result
@@ -569,8 +401,8 @@ cdef class PriorityHeap:
 
     def push(self, item, priority, sequence):
         """Add `item` with key (priority 1..3, sequence 0..2**64-1); False (no change) if full."""
-        cdef int p = _priority_arg(priority)
-        cdef uint64_t s = _sequence_arg(sequence)
+        cdef int p = priority_code_arg(priority, "priority")
+        cdef uint64_t s = uint64_arg(sequence, "sequence")
         return self.push_entry(item, <uint8_t>p, s) != 0
 
     def push_chunk(self, MediaChunk chunk not None):
@@ -607,24 +439,19 @@ cdef class PriorityHeap:
 
     def peek_key(self):
         """(priority, sequence) of the best item, or None when empty."""
-        cdef HeapEntry e
-        cdef bint found = False
-        e.key_hi = e.key_lo = 0
-        rs2_lock_gil(&self.lock)
-        if self.count > 0:
-            e = self.entries[0]
-            found = True
-        rs2_unlock(&self.lock)
-        return (entry_priority(&e), entry_seq(&e)) if found else None
+        return self._end_key(True)
 
     def peek_lowest_key(self):
         """(priority, sequence) of the worst item, or None when empty."""
+        return self._end_key(False)
+
+    cdef object _end_key(self, bint best):
         cdef HeapEntry e
         cdef bint found = False
         e.key_hi = e.key_lo = 0
         rs2_lock_gil(&self.lock)
         if self.count > 0:
-            e = self.entries[_worst_index(self.entries, self.count)]
+            e = self.entries[0 if best else _worst_index(self.entries, self.count)]
             found = True
         rs2_unlock(&self.lock)
         return (entry_priority(&e), entry_seq(&e)) if found else None
@@ -635,7 +462,7 @@ cdef class PriorityHeap:
         All or nothing on bad input: an element that is not a MediaChunk raises TypeError and
         nothing is pushed.
         """
-        cdef Py_ssize_t first = _count_arg(start, "start")
+        cdef Py_ssize_t first = count_arg(start, "start")
         cdef Py_ssize_t size = PyList_GET_SIZE(chunks)
         if first > size:
             raise ValueError(f"start must be in 0..len(chunks) ({size}), got {start!r}")
@@ -724,7 +551,7 @@ cdef class PriorityHeap:
 
     def pop_batch(self, max_items):
         """Remove and return up to `max_items` best items, best first."""
-        cdef Py_ssize_t limit = _count_arg(max_items, "max_items")
+        cdef Py_ssize_t limit = count_arg(max_items, "max_items")
         cdef HeapEntry local[3 * _LOCAL_ITEMS]
         cdef HeapEntry* stage
         cdef Py_ssize_t room, got

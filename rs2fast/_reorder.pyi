@@ -28,7 +28,7 @@ class ReorderBuffer:
                      statuses: Buffer, ready: list[Any]) -> int:
         """Insert a batch (uint64 seqs, uint8 statuses out) with the GIL released; returns
         how many items were appended to `ready`."""
-    def insert_chunks(self, chunks: list[MediaChunk], now_ns: int, statuses: Any,
+    def insert_chunks(self, chunks: list[MediaChunk], now_ns: SupportsIndex, statuses: Buffer,
                       ready: list[Any]) -> int:
         """insert_batch for MediaChunks, each under its own sequence number; returns how many
         items were appended to `ready`."""
@@ -46,6 +46,9 @@ class ReorderBuffer:
     @property
     def buffered(self) -> int:
         """Number of chunks waiting in the ring."""
+    @property
+    def buffered_bytes(self) -> int:
+        """Data bytes of the chunks waiting in the ring (MediaChunk data lengths)."""
     @property
     def window(self) -> int:
         """Ring size."""

@@ -219,6 +219,29 @@ def test_read_only_buffer_protocol():
     assert np.frombuffer(chunk, dtype=np.uint8).flags.writeable is False
 
 
+def test_a_chunk_is_a_buffer_for_common_consumers(tmp_path):
+    (_, chunk) = split_buffer(b"0123456789", "s", 5)       # a view into a larger owner
+    assert len(chunk) == 5
+    assert bytes(chunk) == b"56789"
+    assert memoryview(chunk).tobytes() == b"56789"
+    assert hashlib.sha256(chunk).digest() == hashlib.sha256(b"56789").digest()
+    path = tmp_path / "out.bin"
+    with open(path, "wb") as f:
+        assert f.write(chunk) == 5
+    assert path.read_bytes() == b"56789"
+
+
+def test_data_is_the_owner_bytes_or_one_cached_view():
+    whole = make(data=b"hello")
+    assert whole.data is whole.data and type(whole.data) is bytes
+    part = split_buffer(b"hello world", "s", 5)[0]
+    view = part.data
+    assert type(view) is memoryview and view.readonly and bytes(view) == b"hello"
+    assert part.data is view                               # made once, then reused
+    view.release()
+    assert bytes(part.data) == b"hello"                    # a released view is replaced
+
+
 def test_bool_is_true_even_for_empty_data():
     assert bool(make(data=b""))
 
@@ -590,24 +613,49 @@ def test_split_sequence_and_timestamp_edges():
 
 # --- zero-copy: aliasing and ownership -----------------------------------------------------------------
 
-def test_split_views_alias_the_source_buffer():
+def test_split_views_alias_a_read_only_source():
     source = np.arange(16, dtype=np.uint8)
+    source.flags.writeable = False
     chunks = split_buffer(source, "s", 8)
     assert np.shares_memory(np.frombuffer(chunks[1], dtype=np.uint8), source)
-    source[8] = 200                                       # documented aliasing: visible in the chunk
-    assert chunks[1].data[0] == 200
-    assert bytes(chunks[1])[0] == 200
+    assert bytes(chunks[1]) == bytes(range(8, 16))
 
 
-def test_split_bytearray_is_pinned_while_chunks_live():
+def test_split_copies_a_writable_array_once():
+    source = np.arange(16, dtype=np.uint8)
+    chunks = split_buffer(source, "s", 8)
+    views = [np.frombuffer(c, dtype=np.uint8) for c in chunks]
+    assert not np.shares_memory(views[1], source)
+    address = [v.__array_interface__["data"][0] for v in views]
+    assert address[1] == address[0] + 8                   # one copy of the whole input, then views
+    source[8] = 200                                       # the chunks hold their own copy
+    assert chunks[1].data[0] == 8
+
+
+def test_split_refilled_bytearray_keeps_the_old_bytes():
+    # A capture loop reusing one buffer: chunks of every frame keep that frame's bytes.
+    frame = bytearray(b"A" * 8)
+    first = split_buffer(frame, "s", 4)
+    frame[:] = b"B" * 8                                    # refill in place (same size)
+    second = split_buffer(frame, "s", 4, start_sequence=2)
+    frame.extend(b"C")                                     # the source is not pinned either
+    assert [bytes(c) for c in first] == [b"AAAA", b"AAAA"]
+    assert [bytes(c) for c in second] == [b"BBBB", b"BBBB"]
+
+
+def test_split_copies_a_writable_memoryview_but_not_a_read_only_one():
     source = bytearray(b"abcdefgh")
-    chunks = split_buffer(source, "s", 4)
-    with pytest.raises(BufferError):
+    copied = split_buffer(memoryview(source), "s", 4)
+    pinned = split_buffer(memoryview(source).toreadonly(), "s", 4)
+    with pytest.raises(BufferError):                       # the read-only view is zero-copy
         source.extend(b"more")
-    del chunks
+    source[0:1] = b"X"
+    assert bytes(copied[0]) == b"abcd"
+    assert bytes(pinned[0]) == b"Xbcd"
+    del pinned
     gc.collect()
-    source.extend(b"more")                                 # released with the last chunk
-    assert source == b"abcdefghmore"
+    source.extend(b"more")                                 # released with the last view chunk
+    assert source == b"Xbcdefghmore"
 
 
 def test_owner_outlives_the_source_variable():
@@ -628,23 +676,24 @@ def test_bytes_source_is_the_owner_without_copy():
     payload = bytes(10_000)
     before = sys.getrefcount(payload)
     chunks = split_buffer(payload, "s", 1000)
-    assert all(c.data.obj is c for c in chunks)
     assert sys.getrefcount(payload) == before + 10          # each chunk holds the bytes itself
-    del chunks
-    gc.collect()
+    assert all(type(c.data) is memoryview and c.data.readonly for c in chunks)
+    del chunks                                             # cached views form no cycle: no gc needed
     assert sys.getrefcount(payload) == before
 
 
-def test_mmap_cannot_close_while_chunks_hold_it():
-    mm = mmap.mmap(-1, 4096)
-    mm.write(b"z" * 4096)
+def test_read_only_mmap_cannot_close_while_chunks_hold_it(tmp_path):
+    path = tmp_path / "media.bin"
+    path.write_bytes(b"z" * 4096)
+    with open(path, "rb") as f:
+        mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     chunks = split_buffer(mm, "s", 1024)
     with pytest.raises(BufferError):
         mm.close()
     view = chunks[2].data
     del chunks
     gc.collect()
-    with pytest.raises(BufferError):                       # the view still holds its chunk
+    with pytest.raises(BufferError):                       # the view still holds the mapping
         mm.close()
     assert bytes(view[:3]) == b"zzz"
     del view
@@ -653,15 +702,24 @@ def test_mmap_cannot_close_while_chunks_hold_it():
     assert mm.closed
 
 
+def test_writable_mmap_is_copied_and_can_close():
+    mm = mmap.mmap(-1, 4096)
+    mm.write(b"z" * 4096)
+    chunks = split_buffer(mm, "s", 1024)
+    mm.close()
+    assert bytes(chunks[2]) == b"z" * 1024
+
+
 def test_debug_counters():
     counters = _chunk.debug_counters()
     assert isinstance(counters, dict) and isinstance(counters["enabled"], bool)
     if counters["enabled"]:
         before = counters["live_buffer_owners"]
-        chunks = split_buffer(bytearray(10), "s", 3)
+        chunks = split_buffer(memoryview(bytearray(10)).toreadonly(), "s", 3)
         assert _chunk.debug_counters()["live_buffer_owners"] == before + 1
         split_buffer(b"bytes need no owner", "s", 3)
-        assert _chunk.debug_counters()["live_buffer_owners"] == before + 1
+        kept = split_buffer(bytearray(10), "s", 3)          # copied: the export ends at once
+        assert _chunk.debug_counters()["live_buffer_owners"] == before + 1 and len(kept) == 4
         del chunks
         gc.collect()
         assert _chunk.debug_counters()["live_buffer_owners"] == before

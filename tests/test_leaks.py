@@ -369,8 +369,10 @@ def test_debug_counters_follow_views_in_a_debug_build():
         pytest.skip("needs a debug build: RS2FAST_DEBUG=1 python setup.py build_ext --inplace")
     gc.collect()
     start = _chunk.debug_counters()["live_buffer_owners"]
-    views = _chunk.split_buffer(bytearray(100), SID, 10)
+    views = _chunk.split_buffer(memoryview(bytearray(100)).toreadonly(), SID, 10)
     assert _chunk.debug_counters()["live_buffer_owners"] == start + 1
+    copies = _chunk.split_buffer(bytearray(100), SID, 10)    # a mutable source is copied
+    assert _chunk.debug_counters()["live_buffer_owners"] == start + 1 and len(copies) == 10
     del views
     gc.collect()
     assert _chunk.debug_counters()["live_buffer_owners"] == start

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
+from rs2fast._chunk import MediaChunk
 from rs2fast._reorder import (ACCEPTED, DUPLICATE, GAP, LATE, OVERFLOW, STATUS_NAMES,
                               ReorderBuffer)
 from tests.reference import ReferenceReorder
@@ -603,3 +604,44 @@ def test_next_expected_two_to_the_64_makes_an_exhausted_stream():
     buf = ReorderBuffer(4, next_expected=2**64)
     assert buf.next_expected == 2**64
     assert feed(buf, [0, 2**64 - 1])[0] == [L, L]
+
+
+# --- buffered bytes --------------------------------------------------------------------------------
+
+def _chunk_of(seq, size):
+    return MediaChunk("s", seq, bytes(size), 3)
+
+
+def test_buffered_bytes_counts_the_waiting_chunks():
+    rb = ReorderBuffer(8)
+    ready = []
+    assert rb.buffered_bytes == 0
+    rb.insert(2, _chunk_of(2, 100), 0, ready)
+    rb.insert(3, _chunk_of(3, 50), 0, ready)
+    rb.insert(3, _chunk_of(3, 7), 0, ready)                 # a duplicate is not counted
+    assert rb.buffered_bytes == 150 and ready == []
+    rb.insert(0, _chunk_of(0, 1), 0, ready)                 # delivered at once: never buffered
+    assert rb.buffered_bytes == 150
+    rb.insert(1, _chunk_of(1, 1), 0, ready)                 # releases 1, 2, 3
+    assert rb.buffered_bytes == 0 and len(ready) == 4
+    rb.insert(6, "not a chunk", 0, ready)                   # other items count 0
+    assert rb.buffered == 1 and rb.buffered_bytes == 0
+
+
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 300)), max_size=60),
+       st.sampled_from(["insert", "insert_chunks"]), st.integers(1, 16), st.booleans())
+def test_buffered_bytes_matches_the_buffered_items(steps, how, window, flush_at_end):
+    rb = ReorderBuffer(window, timeout_ns=50, resync_after=3)
+    ready = []
+    for now, (seq, size) in enumerate(steps):
+        chunk = _chunk_of(seq, size)
+        if how == "insert":
+            rb.insert(seq, chunk, now * 10, ready)
+        else:
+            rb.insert_chunks([chunk, chunk], now * 10, bytearray(2), ready)
+        if now % 7 == 6:
+            rb.expire(now * 10, ready)
+        assert rb.buffered_bytes == sum(map(len, rb.buffered_items()))
+    if flush_at_end:
+        rb.flush(ready)
+        assert rb.buffered_bytes == 0

@@ -260,7 +260,8 @@ def test_the_constructor_copies_mutable_buffers():
 
 def test_split_views_pin_the_source_and_a_changed_byte_is_caught_by_the_checksum():
     source = bytearray(b"abcdefgh" * 8)
-    chunks = split_buffer(source, "s", 16, chunk_type=M, checksum="crc32c")
+    # A read-only view is split without a copy (a mutable buffer itself would be copied).
+    chunks = split_buffer(memoryview(source).toreadonly(), "s", 16, chunk_type=M, checksum="crc32c")
     with pytest.raises(BufferError):
         source.extend(b"more")                         # cannot be resized under the views
     source[20] ^= 0xFF                                  # changed after submission, in place
@@ -277,13 +278,15 @@ def test_split_views_pin_the_source_and_a_changed_byte_is_caught_by_the_checksum
 
 def test_a_numpy_source_changed_in_place_is_caught_and_a_closed_mmap_is_refused(tmp_path):
     array_ = np.zeros(64, dtype=np.uint8)
-    chunks = split_buffer(array_, "s", 32, chunk_type=M, checksum="crc32c")
+    read_only = array_.view()
+    read_only.flags.writeable = False                   # split without a copy
+    chunks = split_buffer(read_only, "s", 32, chunk_type=M, checksum="crc32c")
     array_[40] = 7
     assert [c.checksum_matches() for c in chunks] == [True, False]
     path = tmp_path / "m.bin"
     path.write_bytes(b"q" * 4096)
     with open(path, "r+b") as f:
-        mapped = mmap.mmap(f.fileno(), 0)
+        mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         views = split_buffer(mapped, "s", 1024)
         with pytest.raises(BufferError):
             mapped.close()                              # the views keep the mapping alive

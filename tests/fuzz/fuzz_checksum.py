@@ -162,8 +162,13 @@ def _check_strings_and_batch(r: fuzz_support.Reader, payload: bytes) -> None:
 def _check_split(r: fuzz_support.Reader, payload: bytes) -> None:
     size = r.int_in(1, max(1, len(payload)))
     algorithm = r.pick([None, "crc32c", "sha256"])
-    source = r.pick([bytes, bytearray, memoryview])(payload)
+    kind = r.pick(["bytes", "bytearray", "writable view", "read-only view"])
+    backing = bytearray(payload)
+    source = {"bytes": payload, "bytearray": backing, "writable view": memoryview(backing),
+              "read-only view": memoryview(payload)}[kind]
     chunks = split_buffer(source, "s", size, start_sequence=r.int_in(0, 2**20), checksum=algorithm)
+    if kind != "read-only view":
+        backing[:] = bytes(len(backing))            # a mutable source was copied: refill it
     assert b"".join(bytes(c.data) for c in chunks) == payload
     assert all(len(c) == size for c in chunks[:-1])
     assert all(c.checksum_matches() for c in chunks)
