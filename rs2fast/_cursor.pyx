@@ -7,13 +7,11 @@ C; only when the batch is used up does it call the subclass's `_fetch()` (blocki
 A fetched batch is stored before anything else can run, so a cancelled `async for` step loses
 nothing: the chunks stay in hand for the next step.
 """
-cimport cython
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
-from cpython.ref cimport Py_INCREF, Py_DECREF
 from cpython.object cimport PyObject
+from cpython.ref cimport Py_DECREF, Py_INCREF
 
-cdef extern from "Python.h":
-    void PyList_SET_ITEM(object lst, Py_ssize_t i, PyObject* item) noexcept
+from rs2fast._cpython cimport list_set_item_owned
 
 
 cdef class BatchCursor:
@@ -27,14 +25,14 @@ cdef class BatchCursor:
         self._pos = 0
 
     cdef inline object _take_in_hand(self):
-        # The next chunk of the batch in hand, or NULL-free None when it is used up. The list slot
+        # The next chunk of the batch in hand, or None when it is used up. The list slot
         # is cleared so that a chunk lives no longer than its consumer keeps it.
         cdef PyObject* item
         if self._pos >= PyList_GET_SIZE(self._batch):
             return None
         item = PyList_GET_ITEM(self._batch, self._pos)
         Py_INCREF(None)
-        PyList_SET_ITEM(self._batch, self._pos, <PyObject*>None)
+        list_set_item_owned(self._batch, self._pos, <PyObject*>None)
         self._pos += 1
         result = <object>item
         Py_DECREF(result)        # the reference the list held is now the caller's

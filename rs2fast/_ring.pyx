@@ -17,10 +17,10 @@ from cpython.object cimport PyObject
 from cpython.ref cimport Py_DECREF, Py_INCREF, Py_XDECREF
 from libc.stdint cimport uint64_t
 
+from rs2fast._args cimport count_arg
 from rs2fast._chunk cimport MediaChunk
+from rs2fast._cpython cimport list_set_item_owned
 
-cdef extern from "Python.h":
-    void PyList_SET_ITEM(object lst, Py_ssize_t i, PyObject* item) noexcept
 
 cdef enum:
     LEVELS = 3          # MediaPriority LOW=1, NORMAL=2, HIGH=3 -> FIFOs 0, 1, 2
@@ -82,9 +82,7 @@ cdef class ChunkRing:
     def __cinit__(self, capacity, bint live=False):
         cdef int level
         cdef Py_ssize_t cap
-        if isinstance(capacity, bool):
-            raise TypeError("capacity must be an int, not bool")
-        cap = capacity
+        cap = count_arg(capacity, "capacity")
         if cap < 1:
             raise ValueError(f"capacity must be at least 1, got {cap}")
         self.capacity = cap
@@ -172,7 +170,7 @@ cdef class ChunkRing:
             raise ValueError(f"max_items must not be negative, got {max_items}")
         out = PyList_New(n)
         for i in range(n):
-            PyList_SET_ITEM(out, i, _pop_front(self._next_fifo(), self.capacity))
+            list_set_item_owned(out, i, _pop_front(self._next_fifo(), self.capacity))
         self.size -= n
         return out
 
