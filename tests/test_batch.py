@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from rs2fast._batch import ChunkBatch
 from rs2fast._chunk import MediaChunk, split_buffer
-from reference import reference_crc32c
+from tests.reference import reference_crc32c
 
 COLUMNS = {  # column name -> (dtype, the field of one chunk in plain Python)
     "sequence_numbers": (np.uint64, lambda c: c.sequence_number),
