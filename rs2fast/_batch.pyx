@@ -1,17 +1,32 @@
 """ChunkBatch: an immutable sequence of MediaChunks with numpy columns of their fields.
 
-The columns are built on first use by one C loop over the chunks' fields and cached; they are
-read-only numpy arrays, so a consumer can act on a whole window (sums, sequence checks, filters)
-without touching each chunk in Python.
+The columns are built on first use by one C loop over the chunks' fields into one packed buffer;
+each column is a read-only numpy view of it, made when first asked for and cached, so a consumer
+can act on a whole window (sums, sequence checks, filters) without touching each chunk in Python.
 """
 cimport cython
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
-from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t, uintptr_t
 
 from rs2fast._chunk cimport CHECKSUM_CRC32C, CHECKSUM_SHA256, MediaChunk, checksum_kind, crc32c_parse
 
 import numpy as np
 from collections.abc import Sequence
+
+_UINT8 = np.dtype(np.uint8)
+_UINT32 = np.dtype(np.uint32)
+_UINT64 = np.dtype(np.uint64)
+_INT64 = np.dtype(np.int64)
+
+# Packed column layout: byte offset of each column in units of n (the batch length).
+cdef enum:
+    _SEQUENCE_AT = 0
+    _SIZE_AT = 8
+    _TIMESTAMP_AT = 16
+    _TYPE_AT = 24
+    _PRIORITY_AT = 25
+    _PACKED_BYTES = 26
 
 
 cdef int _check_items(list chunks) except -1:
@@ -39,16 +54,10 @@ cdef inline MediaChunk _chunk_at(list chunks, Py_ssize_t i):
     return <MediaChunk>item
 
 
-cdef object _read_only(object array):
-    array.flags.writeable = False
-    return array
-
-
 cdef str _checksum_name(object checksum):
-    kind = checksum_kind(checksum)
     if checksum is None:
         return "no checksum"
-    if kind == CHECKSUM_SHA256:
+    if checksum_kind(checksum) == CHECKSUM_SHA256:
         return "a SHA-256 checksum"
     return f"a malformed checksum {checksum!r}"
 
@@ -66,7 +75,6 @@ cdef class ChunkBatch:
 
     def __cinit__(self):
         self.chunks = []
-        self.total = -1
 
     def __init__(self, chunks=()):
         cdef list items
@@ -159,75 +167,78 @@ cdef class ChunkBatch:
     # --- columns -------------------------------------------------------------------------------
 
     cdef int build_columns(self) except -1:
-        # One pass over the chunks fills every column except crc32c (which may not apply).
+        # One pass over the chunks packs every field but the CRC into one bytes object (8-byte
+        # aligned): seq u64[n], size i64[n], timestamp i64[n], type u8[n], priority u8[n].
         cdef Py_ssize_t i, n = PyList_GET_SIZE(self.chunks)
         cdef MediaChunk chunk
         cdef int64_t total = 0
-        seq_arr = np.empty(n, dtype=np.uint64)
-        type_arr = np.empty(n, dtype=np.uint8)
-        prio_arr = np.empty(n, dtype=np.uint8)
-        size_arr = np.empty(n, dtype=np.int64)
-        ts_arr = np.empty(n, dtype=np.int64)
-        cdef uint64_t[::1] seqs = seq_arr
-        cdef uint8_t[::1] types = type_arr
-        cdef uint8_t[::1] prios = prio_arr
-        cdef int64_t[::1] sizes = size_arr
-        cdef int64_t[::1] stamps = ts_arr
+        cdef bytes packed = PyBytes_FromStringAndSize(NULL, n * _PACKED_BYTES + 7)
+        cdef char* base = PyBytes_AS_STRING(packed)
+        cdef Py_ssize_t start = <Py_ssize_t>(-<uintptr_t>base & 7)
+        cdef uint64_t* seqs = <uint64_t*>(base + start)
+        cdef int64_t* sizes = <int64_t*>(base + start + _SIZE_AT * n)
+        cdef int64_t* stamps = <int64_t*>(base + start + _TIMESTAMP_AT * n)
+        cdef uint8_t* types = <uint8_t*>(base + start + _TYPE_AT * n)
+        cdef uint8_t* prios = <uint8_t*>(base + start + _PRIORITY_AT * n)
         for i in range(n):
             chunk = _chunk_at(self.chunks, i)
             seqs[i] = chunk.seq
-            types[i] = <uint8_t>chunk.type_code
-            prios[i] = <uint8_t>chunk.priority_code
             sizes[i] = chunk.length
             stamps[i] = chunk.timestamp_ns
+            types[i] = <uint8_t>chunk.type_code
+            prios[i] = <uint8_t>chunk.priority_code
             total += chunk.length
-        self.sequence_col = _read_only(seq_arr)
-        self.type_col = _read_only(type_arr)
-        self.priority_col = _read_only(prio_arr)
-        self.size_col = _read_only(size_arr)
-        self.timestamp_col = _read_only(ts_arr)
+        self.packed = packed
+        self.packed_start = start
         self.total = total
         return 0
+
+    cdef object column(self, object dtype, Py_ssize_t at):
+        # A read-only numpy view (zero-copy) of the packed column that starts at `at` * n bytes.
+        cdef Py_ssize_t n = PyList_GET_SIZE(self.chunks)
+        if self.packed is None:
+            self.build_columns()
+        return np.frombuffer(self.packed, dtype, n, self.packed_start + at * n)
 
     @property
     def sequence_numbers(self):
         """Sequence numbers (numpy uint64, read-only)."""
         if self.sequence_col is None:
-            self.build_columns()
+            self.sequence_col = self.column(_UINT64, _SEQUENCE_AT)
         return self.sequence_col
 
     @property
     def chunk_types(self):
         """ChunkType values (numpy uint8, read-only)."""
         if self.type_col is None:
-            self.build_columns()
+            self.type_col = self.column(_UINT8, _TYPE_AT)
         return self.type_col
 
     @property
     def priorities(self):
         """MediaPriority values (numpy uint8, read-only)."""
         if self.priority_col is None:
-            self.build_columns()
+            self.priority_col = self.column(_UINT8, _PRIORITY_AT)
         return self.priority_col
 
     @property
     def sizes(self):
         """Payload sizes in bytes (numpy int64, read-only)."""
         if self.size_col is None:
-            self.build_columns()
+            self.size_col = self.column(_INT64, _SIZE_AT)
         return self.size_col
 
     @property
     def timestamps_ns(self):
         """Timestamps in nanoseconds (numpy int64, read-only)."""
         if self.timestamp_col is None:
-            self.build_columns()
+            self.timestamp_col = self.column(_INT64, _TIMESTAMP_AT)
         return self.timestamp_col
 
     @property
     def total_bytes(self):
         """Sum of the payload sizes in bytes."""
-        if self.total < 0:
+        if self.packed is None:
             self.build_columns()
         return self.total
 
@@ -235,13 +246,18 @@ cdef class ChunkBatch:
     def crc32c(self):
         """CRC-32C values of the chunks' "crc32c:..." checksums (numpy uint32, read-only).
         ValueError when a chunk carries another algorithm, a malformed checksum or none."""
-        cdef Py_ssize_t i, n
+        cdef Py_ssize_t i, n, start
         cdef MediaChunk chunk
+        cdef bytes packed
+        cdef char* base
+        cdef uint32_t* crcs
         if self.crc_col is not None:
             return self.crc_col
         n = PyList_GET_SIZE(self.chunks)
-        crc_arr = np.empty(n, dtype=np.uint32)
-        cdef uint32_t[::1] crcs = crc_arr
+        packed = PyBytes_FromStringAndSize(NULL, n * 4 + 3)
+        base = PyBytes_AS_STRING(packed)
+        start = <Py_ssize_t>(-<uintptr_t>base & 3)
+        crcs = <uint32_t*>(base + start)
         for i in range(n):
             chunk = _chunk_at(self.chunks, i)
             if checksum_kind(chunk.checksum_str) != CHECKSUM_CRC32C:
@@ -249,8 +265,7 @@ cdef class ChunkBatch:
                                  f"(sequence number {chunk.seq}) has "
                                  f"{_checksum_name(chunk.checksum_str)}")
             crcs[i] = crc32c_parse(<str>chunk.checksum_str)
-        self.crc_col = _read_only(crc_arr)
+        self.crc_col = np.frombuffer(packed, _UINT32, n, start)
         return self.crc_col
-
 
 Sequence.register(ChunkBatch)
