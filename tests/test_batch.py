@@ -54,6 +54,14 @@ def test_columns_equal_the_fields_read_in_python(items):
         assert np.array_equal(column, expected_column(name, items)), name
         assert not column.flags.writeable
     assert batch.total_bytes == sum(len(c) for c in items)
+    others = [i for i, c in enumerate(items) if not (c.checksum or "").startswith("crc32c:")
+              or len(c.checksum) != 15]
+    if others:
+        with pytest.raises(ValueError, match=f"chunk {others[0]} \\(sequence number "
+                                             f"{items[others[0]].sequence_number}\\)"):
+            batch.crc32c
+    else:
+        assert batch.crc32c.tolist() == [int(c.checksum[7:], 16) for c in items]
 
 
 @given(st.lists(crc_chunks, max_size=40))
