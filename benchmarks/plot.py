@@ -4,18 +4,14 @@ pure-Python pipeline, to a PNG.
     python benchmarks/plot.py [--out throughput.png] [--mib 64] [--reps 3] [--quick]
 
 Both pipelines read a page-cached file in 4 MiB windows, split it into chunks with a checksum
-(rs2fast: CRC-32C, naive: zlib.crc32), verify it, reorder, queue and consume (see rs2fast/_bench.py,
-rows T2b). matplotlib is needed for the picture (it is not a dependency of rs2fast).
+(rs2fast: CRC-32C, naive: zlib.crc32), verify it, reorder, queue and consume (see rows_pipelines.py,
+row T2b). matplotlib is needed for the picture (it is not a dependency of rs2fast).
 """
 import argparse
 import os
 import shutil
 import sys
 import tempfile
-
-_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if os.path.exists(os.path.join(_REPO, "rs2fast", "__init__.py")):
-    sys.path.insert(0, _REPO)
 
 SIZES = [1 << k for k in range(10, 21)]  # 1 KiB ... 1 MiB
 
@@ -42,7 +38,9 @@ def main(argv=None) -> int:
     import matplotlib.pyplot as plt
 
     from rs2fast import __version__
-    from rs2fast._bench import MIB, machine_info, pipeline_point
+    from benchmarks.baselines import MIB
+    from benchmarks.rows_pipelines import pipeline_point
+    from benchmarks.table import machine_info
 
     nbytes = (8 if args.quick else args.mib) * MIB
     reps = 1 if args.quick else args.reps
@@ -79,4 +77,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
+    # Run as a script from a checkout: the checkout (and its in-place build) comes first.
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     sys.exit(main())

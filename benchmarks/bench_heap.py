@@ -2,7 +2,7 @@
 import heapq
 import queue
 
-from rs2fast._bench import _ordered_chunks
+from benchmarks.baselines import ordered_chunks
 from rs2fast._heap import PriorityHeap
 from rs2fast.priority_queue import MediaPriorityQueue
 
@@ -13,7 +13,7 @@ class PushPop:
     """Push N chunks (random sequence order, GOP priorities), then pop them all."""
 
     def setup(self):
-        self.ours, self.naive = _ordered_chunks(N)
+        self.ours, self.naive = ordered_chunks(N)
         self.heap = PriorityHeap(N)
         self.queue = MediaPriorityQueue(N)
 

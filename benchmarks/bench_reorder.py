@@ -1,7 +1,7 @@
 """ReorderBuffer per item and insert_batch, against a dict-based reorder buffer."""
 import numpy as np
 
-from rs2fast._bench import NaiveReorder, local_shuffle
+from benchmarks.baselines import NaiveReorder, local_shuffle
 from rs2fast._reorder import ReorderBuffer
 
 N = 50_000

@@ -1,7 +1,7 @@
 """Zero-copy split_buffer against bytes slicing and a naive dataclass split (1 KiB chunks of 4 MiB)."""
 import random
 
-from rs2fast._bench import naive_split
+from benchmarks.baselines import naive_split
 from rs2fast._chunk import split_buffer
 
 TOTAL = 4 * 1024 * 1024

@@ -2,7 +2,8 @@
 import os
 import tempfile
 
-from rs2fast import _bench
+from benchmarks.baselines import naive_crc32, naive_sha256, write_file
+from benchmarks.rows_pipelines import file_pipeline_naive, file_pipeline_ours, t1_makers
 
 T1_CHUNKS = 5_000
 FILE_BYTES = 8 * 1024 * 1024
@@ -15,7 +16,7 @@ class OneKiBPipeline:
     param_names = ["pipeline"]
 
     def setup(self, pipeline):
-        self.maker = _bench.t1_makers(T1_CHUNKS)[pipeline]
+        self.maker = t1_makers(T1_CHUNKS)[pipeline]
 
     def time_pipeline(self, pipeline):
         self.maker()()
@@ -30,13 +31,13 @@ class FilePipeline:
     def setup(self, pipeline):
         self.dir = tempfile.mkdtemp(prefix="rs2fast-asv-")
         self.path = os.path.join(self.dir, "data.bin")
-        _bench._write_file(self.path, FILE_BYTES)
+        write_file(self.path, FILE_BYTES)
         side, algo, *workers = pipeline.split("-")
         if side == "rs2fast":
-            self.maker = _bench.file_pipeline_ours(self.path, 65536, algo, int(workers[0]))
+            self.maker = file_pipeline_ours(self.path, 65536, algo, int(workers[0]))
         else:
-            check = _bench._naive_crc32 if algo == "zlib" else _bench._naive_sha256
-            self.maker = _bench.file_pipeline_naive(self.path, 65536, check)
+            check = naive_crc32 if algo == "zlib" else naive_sha256
+            self.maker = file_pipeline_naive(self.path, 65536, check)
 
     def teardown(self, pipeline):
         os.unlink(self.path)
