@@ -51,7 +51,7 @@ done
 # code, buffers changed under a split, re-entrant callbacks; crashes there fail in a child
 # interpreter, which inherits the sanitizer settings and reports to the log) and the Python layers
 # that drive them (the processor's batch reorder and byte accounting, the queue over the heap).
-tests=(tests/test_chunk.py tests/test_checksums.py tests/test_heap.py tests/test_reorder.py
+tests=(tests/test_batch.py tests/test_ring.py tests/test_cursor.py tests/test_chunk.py tests/test_checksums.py tests/test_heap.py tests/test_reorder.py
        tests/adversarial)
 if [ ! -e tests/adversarial/test_c_entry_points.py ]; then
     echo "sanitize: tests/adversarial/test_c_entry_points.py is missing"; exit 1

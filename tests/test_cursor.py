@@ -18,16 +18,18 @@ class Scripted(BatchCursor):
     """A cursor fed from a list of batches; None ends it."""
 
     def __init__(self, batches):
-        self.batches = list(batches)
+        self.script = list(batches)
         self.fetches = 0
+        self.asked = []
 
-    def _fetch(self):
+    def _fetch(self, max_items):
         self.fetches += 1
-        return self.batches.pop(0) if self.batches else None
+        self.asked.append(max_items)
+        return self.script.pop(0) if self.script else None
 
-    async def _afetch(self):
+    async def _afetch(self, max_items):
         await asyncio.sleep(0)
-        return self._fetch()
+        return self._fetch(max_items)
 
 
 def test_for_loop_gives_every_chunk_in_order_across_batches():
@@ -36,6 +38,7 @@ def test_for_loop_gives_every_chunk_in_order_across_batches():
     got = [c.sequence_number for c in cursor]
     assert got == list(range(9))
     assert cursor.fetches == 4          # three batches, then the end
+    assert cursor.asked == [64] * 4     # the default fetch size
     with pytest.raises(StopIteration):
         next(cursor)
 
@@ -51,7 +54,7 @@ def test_in_hand_counts_what_was_fetched_but_not_handed_out():
     assert cursor.in_hand == 0
     next(cursor)
     assert cursor.in_hand == 3
-    assert [c.sequence_number for c in cursor._take_all_in_hand()] == [1, 2, 3]
+    assert [c.sequence_number for c in next(cursor.batches())] == [1, 2, 3]
     assert cursor.in_hand == 0
 
 
@@ -75,9 +78,9 @@ def test_cancelled_async_step_loses_nothing():
     release = None
 
     class Slow(Scripted):
-        async def _afetch(self):
+        async def _afetch(self, max_items):
             await release.wait()
-            return self._fetch()
+            return self._fetch(max_items)
 
     async def main():
         nonlocal release
@@ -93,16 +96,45 @@ def test_cancelled_async_step_loses_nothing():
 
 def test_fetch_errors_propagate_and_the_cursor_stays_usable():
     class Failing(Scripted):
-        def _fetch(self):
+        def _fetch(self, max_items):
             if not self.fetches:
                 self.fetches += 1
                 raise OSError("disk gone")
-            return super()._fetch()
+            return super()._fetch(max_items)
 
     cursor = Failing([_chunks(2)])
     with pytest.raises(OSError, match="disk gone"):
         next(cursor)
     assert [c.sequence_number for c in cursor] == [0, 1]
+
+
+def test_batches_start_with_the_chunks_in_hand_and_give_each_chunk_once():
+    cursor = Scripted([_chunks(5), _chunks(3, 5)])
+    first = next(cursor)
+    batches = list(cursor.batches(max_chunks=3))
+    assert [type(b).__name__ for b in batches] == ["ChunkBatch"] * 3
+    assert [[c.sequence_number for c in b] for b in batches] == [[1, 2, 3], [4], [5, 6, 7]]
+    assert first.sequence_number == 0
+    assert cursor.asked == [64, 3, 3]
+    assert list(batches[2].sequence_numbers) == [5, 6, 7]
+
+
+def test_async_batches_and_fetch_size():
+    async def main():
+        cursor = Scripted([_chunks(2), _chunks(2, 2)])
+        cursor.fetch_size = 7
+        got = [list(b.sequence_numbers) async for b in cursor.batches()]
+        return got, cursor.asked
+    got, asked = asyncio.run(main())
+    assert got == [[0, 1], [2, 3]]
+    assert asked == [1024, 1024, 1024]
+
+
+@pytest.mark.parametrize("bad, error", [(0, ValueError), (-1, ValueError), ("8", TypeError),
+                                        (True, TypeError)])
+def test_batches_refuses_a_bad_size(bad, error):
+    with pytest.raises(error, match="max_chunks"):
+        Scripted([]).batches(bad)
 
 
 def test_queue_iteration_drains_in_priority_order_then_stops_when_closed():
