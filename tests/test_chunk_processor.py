@@ -223,17 +223,32 @@ def test_return_exceptions_puts_errors_in_place():
     assert seqs([out[0], out[2]]) == [0, 1]
 
 
-def test_process_chunk_stream_accepts_async_iterables():
+def test_aprocess_chunk_stream_takes_async_and_sync_iterables():
     proc = processor(parallel_processing=2)
 
     async def source():
         for s in (2, 0, 1, 3):
             yield chunk(s)
 
-    async def collect():
-        return [c async for c in proc.process_chunk_stream(source())]
+    async def collect(chunks):
+        return [c async for c in proc.aprocess_chunk_stream(chunks)]
 
-    assert seqs(asyncio.run(collect())) == [0, 1, 2, 3]
+    assert seqs(asyncio.run(collect(source()))) == [0, 1, 2, 3]
+    assert seqs(asyncio.run(collect([chunk(s, "t") for s in (1, 0)]))) == [0, 1]
+
+
+def test_process_chunk_stream_is_sync_and_names_the_async_twin():
+    proc = processor()
+
+    async def source():
+        yield chunk(0)
+
+    agen = source()
+    with pytest.raises(TypeError, match="aprocess_chunk_stream"):
+        proc.process_chunk_stream(agen)
+    asyncio.run(agen.aclose())
+    with pytest.raises(TypeError, match="chunks"):
+        proc.aprocess_chunk_stream(5)
 
 
 def test_every_drop_is_announced():
