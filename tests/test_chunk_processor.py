@@ -380,3 +380,31 @@ def test_parallel_output_identical_to_serial(seed):
         assert seqs(c for c in serial if c.stream_id == sid) == seqs(
             c for c in parallel if c.stream_id == sid)
     assert len(serial) == len(parallel)
+
+
+def test_monitoring_stream_works_with_for_and_async_for():
+    proc = processor()
+    proc.process_batch([chunk(0), chunk(1)])
+    monitor = proc.monitoring_stream(interval=0.01)
+    assert next(monitor).chunks_processed == 2 and next(monitor).chunks_processed == 2
+
+    async def read_two():
+        stream = proc.monitoring_stream(interval=0.01)
+        return [await anext(stream), await anext(stream)]
+
+    assert [s.chunks_processed for s in asyncio.run(read_two())] == [2, 2]
+
+
+def test_validate_then_process_batch_with_codes_and_repr():
+    proc = processor()
+    bad = MediaChunk("s", 1, b"x", ChunkType.AUDIO, checksum="crc32c:00000000")
+    chunks = [chunk(0), bad, chunk(2)]
+    codes = proc.validate(chunks)
+    assert codes[0] == codes[2] == 0 and codes[1] != 0
+    assert proc.validate(chunks, checksums=False) == bytes(3)      # checksums not looked at
+    assert proc.get_stats().chunks_received == 0                      # validate counts nothing
+    with pytest.raises(ValueError, match="codes"):
+        proc.process_batch(chunks, codes[:2])
+    out = proc.process_batch(chunks, codes)
+    assert seqs(out) == [0] and proc.get_stats().validation_failures == 1
+    assert "streams=1" in repr(proc) and "buffered=1/" in repr(proc)
