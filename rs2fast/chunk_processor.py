@@ -613,10 +613,13 @@ def _require_chunk(chunk) -> None:
 def _chunk_list(chunks: Iterable[MediaChunk]) -> list:
     """`chunks` as a list of MediaChunks; TypeError naming the first item that is not one."""
     chunks = chunks if isinstance(chunks, list) else list(chunks)
-    for chunk in chunks:
-        if type(chunk) is not MediaChunk:
+    if not set(map(type, chunks)) <= _CHUNK_TYPE:      # one C-level pass in the common case
+        for chunk in chunks:
             _require_chunk(chunk)
     return chunks
+
+
+_CHUNK_TYPE = frozenset({MediaChunk})
 
 
 class _ProcessedChunks:

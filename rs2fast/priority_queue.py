@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 from enum import Enum
-from typing import AsyncIterator, Callable, Iterable, Iterator, List, Optional, Union
+from typing import Callable, Iterable, Iterator, List, Optional, Union
 
 from rs2fast._args import count_arg
 from rs2fast._chunk import MediaChunk

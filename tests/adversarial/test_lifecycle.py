@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from rs2fast.chunk_processor import ChunkProcessorConfig
 from rs2fast.events import ChunkDropped, StreamStarted, StreamStopped
 from rs2fast.streaming import MediaStreamingService
 from rs2fast.types import MediaStream, MediaType, QualityLevel
