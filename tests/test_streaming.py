@@ -384,3 +384,23 @@ def test_metrics_stream_works_with_for_and_async_for():
         assert len(asyncio.run(read_two())) == 2
     assert list(metrics) == []                          # ends at shutdown
 
+
+
+@pytest.mark.parametrize("live", [False, True])
+def test_the_service_checksums_its_own_chunks_once(tmp_path, live):
+    # The split computes each checksum; validation then checks sizes and ids, not the bytes again.
+    calls = []
+    with MediaStreamingService(64) as svc:
+        validate = svc.processor.validate
+
+        def spy(chunks, **kwargs):
+            calls.append(kwargs)
+            return validate(chunks, **kwargs)
+
+        svc.processor.validate = spy
+        if live:
+            chunks = list(svc.start_live_stream(media(), [b"x" * 95]))
+        else:
+            chunks = list(svc.start_file_stream(write(tmp_path, 95), media()))
+    assert len(chunks) == 10 and all(c.checksum_matches() for c in chunks)
+    assert calls and all(kwargs == {"checksums": False} for kwargs in calls)
