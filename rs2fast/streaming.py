@@ -594,8 +594,9 @@ class MediaStreamingService:
         """Stream live data: `source` is an iterable, an async iterable (call this from its event
         loop) or a callable returning bytes (None or b"" ends it); without one, a synthetic test
         pattern paced at the frame rate. `max_chunks` (or metadata "max_chunks") bounds the stream.
-        Data longer than `chunk_size` is split into several chunks. A finite source is read one
-        piece ahead so that `is_final` marks its true last chunk."""
+        Data longer than `chunk_size` is split into several chunks. A source is read one piece
+        ahead (a piece is handed on once the next one has been read, or the source has ended),
+        so that `is_final` marks the true last chunk of a finite source."""
         self._check_open()
         settings = self._settings(stream)
         if max_chunks is None:
