@@ -3,12 +3,12 @@
 Shows: StreamingServiceFactory.create_low_latency_service(), start_live_stream() with the built-in
 synthetic camera (an endless source paced at the stream's frame rate), reading chunks with
 `async for`, a monitor task reading get_metrics_stream(), and a clean stop: the consumer leaves after
-MAX_CHUNKS, closing the stream stops its producer (a StreamStopped event says so), the monitor is
-cancelled and the service shuts down (threads joined). Pass max_chunks=N to start_live_stream to
+MAX_CHUNKS, closing the stream stops its producer (a StreamStopped event read with `async for` from
+service.events() says so), the monitor is cancelled and the service shuts down (threads joined).
+Every async wait here runs on the event loop; none holds a thread. Pass max_chunks=N to start_live_stream to
 bound a source instead; its last chunk then has is_final set.
 """
 import asyncio
-import threading
 
 from rs2fast import MediaStream, MediaType, QualityLevel, StreamingServiceFactory, StreamStopped
 
@@ -32,13 +32,13 @@ async def main() -> None:
                          metadata={"frame_rate": str(FRAME_RATE)})
     print(f"Live stream {stream.id!r}: {FRAME_RATE} frames/s, {CHUNK_SIZE // 1024} KiB chunks, "
           f"leaving after {MAX_CHUNKS} chunks")
-    stopped = threading.Event()
+    events = service.events()
 
-    def on_event(event) -> None:
-        if isinstance(event, StreamStopped) and event.stream_id == stream.id:
-            stopped.set()
-
-    service.subscribe(on_event)
+    async def stream_stopped() -> bool:
+        async for event in events:
+            if isinstance(event, StreamStopped) and event.stream_id == stream.id:
+                return True
+        return False
 
     monitor_task = asyncio.create_task(monitor(service, stream.id))
     keyframes = received = 0
@@ -52,7 +52,10 @@ async def main() -> None:
                           f"{chunk.timestamp.total_seconds():.3f} s")
                 if received == MAX_CHUNKS:
                     break
-        producer_stopped = await asyncio.to_thread(stopped.wait, 5.0)
+        try:
+            producer_stopped = await asyncio.wait_for(stream_stopped(), 5.0)
+        except asyncio.TimeoutError:
+            producer_stopped = False
     finally:
         monitor_task.cancel()
         await asyncio.gather(monitor_task, return_exceptions=True)

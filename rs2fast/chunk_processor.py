@@ -12,18 +12,22 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import AsyncIterable, Callable, Iterable, List, Optional, Union
+from typing import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, List, Optional, Union
 
 from rs2fast import _chunk, _reorder
+from rs2fast._params import count_arg, flag_arg, seconds_arg
 from rs2fast._chunk import MediaChunk
-from rs2fast._notify import EventEmitter
+from rs2fast._notify import EventEmitter, PeriodicSnapshots
 from rs2fast._pool import WorkerPool
 from rs2fast.errors import (BufferOverflow, ChecksumMismatch, ChunkProcessingError, DuplicateChunk,
                             LateChunk, SequenceGap, ValidationFailed)
 from rs2fast.events import ChunkDropped
+
+_MAX_TIMEOUT_S = (1 << 62) / 1e9   # the longest sequence_timeout (kept as int64 nanoseconds)
+
 
 @dataclass(frozen=True)
 class ChunkProcessorConfig:
@@ -55,29 +59,29 @@ class ChunkProcessorConfig:
     parallel_min_bytes: int = 256 * 1024
 
     def __post_init__(self) -> None:
+        # Every field is checked here, naming it: a bad value fails now, not at the first chunk.
         timeout = self.sequence_timeout
-        if isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
-            object.__setattr__(self, "sequence_timeout", timedelta(seconds=timeout))
-        elif not isinstance(timeout, timedelta):
-            raise TypeError(f"sequence_timeout must be a timedelta or seconds, not {type(timeout).__name__}")
-        if self.sequence_timeout < timedelta(0):
-            raise ValueError("sequence_timeout must not be negative")
-        for name in ("max_buffer_size", "max_reorder_window", "parallel_processing",
-                     "max_buffered_bytes", "max_streams", "audio_size_limit", "video_size_limit",
-                     "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"{name} must be an int, not {type(value).__name__}")
-            if value < 1:
-                raise ValueError(f"{name} must be at least 1, got {value}")
+        if isinstance(timeout, timedelta):
+            seconds_arg(timeout.total_seconds(), "sequence_timeout", _MAX_TIMEOUT_S)
+        else:
+            try:
+                seconds = seconds_arg(timeout, "sequence_timeout", _MAX_TIMEOUT_S)
+            except TypeError:
+                raise TypeError("sequence_timeout must be a timedelta or seconds, "
+                                f"not {type(timeout).__name__}") from None
+            object.__setattr__(self, "sequence_timeout", timedelta(seconds=seconds))
+        for name in ("enable_reordering", "enable_validation", "verify_checksums"):
+            flag_arg(getattr(self, name), name)
+        for name, minimum in (("max_buffer_size", 1), ("max_reorder_window", 1),
+                              ("parallel_processing", 1), ("max_buffered_bytes", 1),
+                              ("max_streams", 1), ("resync_after", 2), ("audio_size_limit", 1),
+                              ("video_size_limit", 1), ("batch_size", 1), ("parallel_min_bytes", 0)):
+            object.__setattr__(self, name, count_arg(getattr(self, name), name, minimum))
         if self.max_reorder_window > 1 << 20:
             raise ValueError(f"max_reorder_window must be at most {1 << 20}")
-        if self.resync_after < 2:
-            raise ValueError(f"resync_after must be at least 2, got {self.resync_after}")
-        if self.parallel_min_bytes < 0:
-            raise ValueError("parallel_min_bytes must not be negative")
-        if self.other_size_limit is not None and self.other_size_limit < 1:
-            raise ValueError("other_size_limit must be None or at least 1")
+        if self.other_size_limit is not None:
+            object.__setattr__(self, "other_size_limit",
+                               count_arg(self.other_size_limit, "other_size_limit", 1))
 
 
 @dataclass
@@ -177,13 +181,21 @@ class ChunkProcessor:
         """The processor's settings."""
         return self._config
 
+    def __repr__(self) -> str:
+        with self._lock:
+            streams, buffered = len(self._streams), self._buffered
+        config = self._config
+        return (f"ChunkProcessor(streams={streams}, buffered={buffered}/{config.max_buffer_size}, "
+                f"reordering={config.enable_reordering}, validation={config.enable_validation}, "
+                f"parallel_processing={config.parallel_processing})")
+
     # --- the seed's public steps -----------------------------------------------------------------
 
     def validate_chunk(self, chunk: MediaChunk) -> None:
         """Check RS2's rules (stream id, data, size cap for the type, checksum); raise
         ValidationFailed / ChecksumMismatch naming the rule. Does not count anything."""
         _require_chunk(chunk)
-        code = self._validation_codes([chunk], False)[0]
+        code = self._validation_codes([chunk], False, self._config.verify_checksums)[0]
         if code:
             raise self._validation_error(chunk, code)
 
@@ -204,7 +216,7 @@ class ChunkProcessor:
         meanwhile come out with the next call (or flush / expire_stale)."""
         _require_chunk(chunk)
         started = time.perf_counter_ns()
-        code = self._check([chunk], parallel=False)[0]
+        code = self._codes([chunk], parallel=False, checksums=True)[0]
         with self._lock:
             try:
                 if code:
@@ -213,26 +225,29 @@ class ChunkProcessor:
             finally:
                 self._busy_ns += time.perf_counter_ns() - started
 
-    def process_batch(self, chunks: Iterable[MediaChunk], *, return_exceptions: bool = False) -> list:
+    def validate(self, chunks: Iterable[MediaChunk], *, checksums: bool = True) -> bytes:
+        """RS2's validation rules for many chunks at once, counting nothing: one code per chunk, 0
+        for a valid one (all 0 when validation is off). Hand the codes to `process_batch`.
+
+        `checksums=False` skips checksum verification, for chunks whose checksum was computed in
+        the same pass that made them (the streaming service's own splits); bytes that come from
+        outside should be verified (the default). Big batches are verified on the worker pool."""
+        chunks = _chunk_list(chunks)
+        return self._codes(chunks, parallel=True, checksums=flag_arg(checksums, "checksums"))
+
+    def process_batch(self, chunks: Iterable[MediaChunk], codes: Optional[bytes] = None, *,
+                      return_exceptions: bool = False) -> list:
         """Process many chunks at once (validation on the worker pool, reordering in C per stream);
-        return the ready chunks, in order per stream. Rejected chunks are counted and announced;
-        with `return_exceptions=True` their errors also appear in the output at the point where the
+        return the ready chunks, in order per stream. `codes` are `validate`'s codes for exactly
+        these chunks, when the caller validated them already (else they are validated here,
+        checksums verified). Rejected chunks are counted and announced; with
+        `return_exceptions=True` their errors also appear in the output at the point where the
         chunk was handled (and the output keeps the input's order across streams too)."""
-        chunks = chunks if isinstance(chunks, list) else list(chunks)
-        for chunk in chunks:
-            if type(chunk) is not MediaChunk:
-                _require_chunk(chunk)
-        return self._process_checked(chunks, self._check(chunks, parallel=True), return_exceptions)
-
-    def _check(self, chunks: list, parallel: bool) -> bytes:
-        """Validation codes for `chunks` (all 0 when validation is off); `parallel` lets big
-        batches go to the worker pool. Safe to call from any thread."""
-        if not self._config.enable_validation:
-            return bytes(len(chunks))
-        return self._validation_codes(chunks, parallel)
-
-    def _process_checked(self, chunks: list, codes: bytes, return_exceptions: bool = False) -> list:
-        # process_batch after validation: `codes` are _check's codes for exactly these chunks.
+        chunks = _chunk_list(chunks)
+        if codes is None:
+            codes = self._codes(chunks, parallel=True, checksums=True)
+        elif not isinstance(codes, (bytes, bytearray)) or len(codes) != len(chunks):
+            raise ValueError("codes must be the bytes validate() gave for exactly these chunks")
         started = time.perf_counter_ns()
         out: list = []
         with self._lock:
@@ -250,19 +265,37 @@ class ChunkProcessor:
                 out += self._take_pending()
             else:
                 out += self._take_pending()
-                self._reorder_grouped(chunks, codes, now_ns, out)
+                self._reorder_grouped(chunks, bytes(codes), now_ns, out)
             self._busy_ns += time.perf_counter_ns() - started
         return out
 
-    def process_chunk_stream(self, chunks: Union[Iterable[MediaChunk], AsyncIterable[MediaChunk]], *,
-                             return_exceptions: bool = False):
-        """Process a stream of chunks and yield the ready chunks in per-stream order, flushing what
-        is buffered when the input ends. An async iterable gives an async iterator (the work runs in
-        a thread, in batches). With `return_exceptions=True` rejected chunks come out as exception
-        objects in place; otherwise they are counted, announced and skipped."""
-        if hasattr(chunks, "__aiter__"):
-            return self._aprocess(chunks, return_exceptions)
+    def _codes(self, chunks: list, parallel: bool, checksums: bool) -> bytes:
+        """Validation codes for `chunks` (all 0 when validation is off); `parallel` lets big
+        batches with checksums to verify go to the worker pool. Safe to call from any thread."""
+        if not self._config.enable_validation:
+            return bytes(len(chunks))
+        return self._validation_codes(chunks, parallel, checksums and self._config.verify_checksums)
+
+    def process_chunk_stream(self, chunks: Iterable[MediaChunk], *,
+                             return_exceptions: bool = False) -> Iterator:
+        """Process a stream of chunks (any iterable, a service's ChunkStream included) and yield the
+        ready chunks in per-stream order, flushing what is buffered when the input ends. With
+        `return_exceptions=True` rejected chunks come out as exception objects in place; otherwise
+        they are counted, announced and skipped. For asyncio code: `aprocess_chunk_stream`."""
+        if not hasattr(chunks, "__iter__"):
+            raise TypeError(f"chunks must be an iterable, not {type(chunks).__name__} (use "
+                            "aprocess_chunk_stream for an async iterable)")
         return self._process(iter(chunks), return_exceptions)
+
+    def aprocess_chunk_stream(self, chunks: Union[Iterable[MediaChunk], AsyncIterable[MediaChunk]],
+                              *, return_exceptions: bool = False) -> AsyncIterator:
+        """`process_chunk_stream` as an async iterator, over an async or a sync iterable. Batches
+        are processed in the loop's thread (no executor thread); a cancelled `anext` loses
+        nothing: chunks already taken from the input stay in the iterator."""
+        if not hasattr(chunks, "__aiter__") and not hasattr(chunks, "__iter__"):
+            raise TypeError(f"chunks must be an iterable or an async iterable, not "
+                            f"{type(chunks).__name__}")
+        return _ProcessedChunks(self, chunks, return_exceptions)
 
     def _process(self, chunks, return_exceptions):
         batch_size = self._config.batch_size
@@ -276,27 +309,6 @@ class ChunkProcessor:
         if batch:
             yield from self.process_batch(batch, return_exceptions=return_exceptions)
         yield from self.flush()
-
-    async def _aprocess(self, chunks, return_exceptions):
-        import asyncio
-
-        batch_size = max(self._config.batch_size, 1)
-        batch = []
-
-        async def run(items):
-            return await asyncio.to_thread(self.process_batch, items, return_exceptions=return_exceptions)
-
-        async for chunk in chunks:
-            batch.append(chunk)
-            if len(batch) >= batch_size:
-                for item in await run(batch):
-                    yield item
-                batch = []
-        if batch:
-            for item in await run(batch):
-                yield item
-        for item in self.flush():
-            yield item
 
     def flush(self, stream_id: Optional[str] = None) -> List[MediaChunk]:
         """Deliver everything buffered (for one stream, or all), declaring the holes lost."""
@@ -313,8 +325,9 @@ class ChunkProcessor:
             return ready
 
     def forget_stream(self, stream_id: str) -> List[MediaChunk]:
-        """Stop tracking a stream (its next chunk starts it afresh at sequence 0); returns what it
-        still had buffered, holes declared lost."""
+        """Stop tracking a stream and drop its remembered position (its next chunk starts it afresh
+        at sequence 0); returns what it still had buffered, holes declared lost. The streaming
+        service calls it when one of its streams finishes."""
         with self._lock:
             released = self.flush(stream_id)
             self._streams.pop(stream_id, None)
@@ -380,12 +393,10 @@ class ChunkProcessor:
         with self._lock:
             return list(self._streams)
 
-    def monitoring_stream(self, interval: float = 1.0):
+    def monitoring_stream(self, interval: float = 1.0) -> PeriodicSnapshots[ChunkProcessorStats]:
         """Stats snapshots: the first at once, then every `interval` seconds, forever (RS2's
-        create_monitoring_stream)."""
-        while True:
-            yield self.get_stats()
-            time.sleep(interval)
+        create_monitoring_stream), with `for` or `async for` (async readers hold no thread)."""
+        return PeriodicSnapshots(self.get_stats, interval)
 
     @property
     def pool(self) -> WorkerPool:
@@ -398,14 +409,14 @@ class ChunkProcessor:
 
     # --- internals -------------------------------------------------------------------------------
 
-    def _validation_codes(self, chunks: list, parallel: bool) -> bytes:
+    def _validation_codes(self, chunks: list, parallel: bool, verify: bool) -> bytes:
         config = self._config
 
         def kernel(part):
             return _chunk.validate_batch(part, config.audio_size_limit, config.video_size_limit,
-                                         config.other_size_limit, config.verify_checksums)
+                                         config.other_size_limit, verify)
 
-        parallel = (parallel and self._pool.workers > 1 and config.verify_checksums and
+        parallel = (parallel and self._pool.workers > 1 and verify and
                     sum(map(len, chunks)) >= config.parallel_min_bytes * self._pool.workers)
         try:
             return bytes(self._pool.map_slices(kernel, chunks)) if parallel else kernel(chunks)
@@ -597,3 +608,57 @@ class ChunkProcessor:
 def _require_chunk(chunk) -> None:
     if not isinstance(chunk, MediaChunk):
         raise TypeError(f"expected a MediaChunk, got {type(chunk).__name__}")
+
+
+def _chunk_list(chunks: Iterable[MediaChunk]) -> list:
+    """`chunks` as a list of MediaChunks; TypeError naming the first item that is not one."""
+    chunks = chunks if isinstance(chunks, list) else list(chunks)
+    if not set(map(type, chunks)) <= _CHUNK_TYPE:      # one C-level pass in the common case
+        for chunk in chunks:
+            _require_chunk(chunk)
+    return chunks
+
+
+_CHUNK_TYPE = frozenset({MediaChunk})
+
+
+class _ProcessedChunks:
+    """The async iterator of `aprocess_chunk_stream`: input taken one chunk at a time into a
+    batch, processed in the loop's thread, output buffered here (so a cancelled `anext` loses
+    nothing)."""
+
+    def __init__(self, processor: ChunkProcessor, chunks, return_exceptions: bool) -> None:
+        self._processor = processor
+        self._async = hasattr(chunks, "__aiter__")
+        self._input = chunks.__aiter__() if self._async else iter(chunks)
+        self._return_exceptions = return_exceptions
+        self._batch: list = []
+        self._ready: deque = deque()
+        self._ended = False
+
+    def __aiter__(self) -> "_ProcessedChunks":
+        return self
+
+    async def __anext__(self):
+        processor = self._processor
+        while not self._ready:
+            if self._ended:
+                raise StopAsyncIteration
+            try:
+                chunk = await self._input.__anext__() if self._async else next(self._input)
+            except (StopAsyncIteration, StopIteration):
+                self._ended = True
+                self._run_batch()
+                self._ready.extend(processor.flush())
+                continue
+            self._batch.append(chunk)
+            if len(self._batch) >= processor.config.batch_size:
+                self._run_batch()
+                self._ready.extend(processor.expire_stale())
+        return self._ready.popleft()
+
+    def _run_batch(self) -> None:
+        batch, self._batch = self._batch, []
+        if batch:
+            self._ready.extend(self._processor.process_batch(
+                batch, return_exceptions=self._return_exceptions))

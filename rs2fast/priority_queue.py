@@ -13,11 +13,12 @@ import threading
 import time
 from dataclasses import dataclass
 from enum import Enum
-from typing import AsyncIterator, Callable, Iterable, Iterator, List, Optional, Union
+from typing import Callable, Iterable, Iterator, List, Optional, Union
 
+from rs2fast._params import count_arg
 from rs2fast._chunk import MediaChunk
 from rs2fast._queue import QueueCore
-from rs2fast._notify import EventEmitter
+from rs2fast._notify import EventEmitter, LoopWaiters, wait_woken
 from rs2fast.errors import QueueClosed, QueueEmpty, QueueFull
 from rs2fast.events import ChunkDropped
 
@@ -53,7 +54,9 @@ class MediaPriorityQueue(QueueCore):
     `overflow` is "block", "drop_newest" or "drop_lowest"; every drop is counted and announced as a
     ChunkDropped event to `on_event` (events carry user_id 0; the streaming service fills it in).
     Enqueueing into a queue with room and taking from a non-empty one run in C (QueueCore); only
-    waiting, overflow and close are handled here.
+    waiting, overflow and close are handled here. Async twins (`aget`, `aenqueue`, `async for`)
+    wait on the event loop, never on a thread; a cancelled wait takes nothing. `len()` and
+    `dequeue()` are RS2's names, kept for compatibility.
     """
 
     def __init__(self, capacity: int = 1024, overflow: Union[str, OverflowPolicy] = "block", *,
@@ -62,7 +65,8 @@ class MediaPriorityQueue(QueueCore):
         self._lock = threading.Lock()
         self._not_empty = threading.Condition(self._lock)
         self._not_full = threading.Condition(self._lock)
-        self._async_waiters: list = []
+        self._async_getters = LoopWaiters()
+        self._async_putters = LoopWaiters()
         self._dropped_newest = 0
         self._dropped_lowest = 0
         self._events = EventEmitter(on_event)
@@ -79,6 +83,10 @@ class MediaPriorityQueue(QueueCore):
         """The overflow policy."""
         return self._policy
 
+    def __repr__(self) -> str:
+        return (f"MediaPriorityQueue(capacity={self.heap.capacity}, length={len(self.heap)}, "
+                f"overflow={self._policy.value!r}, closed={bool(self.closed)})")
+
     def get_stats(self) -> QueueStats:
         """A snapshot of the counters."""
         return QueueStats(enqueued=self.enqueued, dequeued=self.dequeued,
@@ -91,7 +99,8 @@ class MediaPriorityQueue(QueueCore):
             self.closed = True
             self._not_empty.notify_all()
             self._not_full.notify_all()
-            self._wake_async()
+            self._async_getters.wake_all()
+            self._async_putters.wake_all()
 
     # --- producers -------------------------------------------------------------------------------
 
@@ -105,7 +114,8 @@ class MediaPriorityQueue(QueueCore):
             if pushed:
                 self.enqueued += pushed
                 if self.get_waiters:
-                    self._wake_getters()
+                    with self._lock:
+                        self._notify_getters(pushed)
         return pushed + sum(self.enqueue(chunk, timeout) for chunk in chunks[pushed:])
 
     def _put_slow(self, chunk, block: bool, timeout: Optional[float]) -> bool:
@@ -163,13 +173,19 @@ class MediaPriorityQueue(QueueCore):
 
     def _wake_putters(self) -> None:
         with self._lock:
-            self._not_full.notify()
+            self._notify_putters()
 
-    def _notify_getters(self) -> None:
-        # Called with the lock held.
+    def _notify_getters(self, count: int = 1) -> None:
+        # Called with the lock held: `count` chunks arrived.
         if self.get_waiters:
-            self._not_empty.notify()
-            self._wake_async()
+            self._not_empty.notify(count)
+            self._async_getters.wake_all()
+
+    def _notify_putters(self, count: int = 1) -> None:
+        # Called with the lock held: room for `count` chunks appeared.
+        if self.put_waiters:
+            self._not_full.notify(count)
+            self._async_putters.wake_all()
 
     # --- consumers -------------------------------------------------------------------------------
 
@@ -181,8 +197,7 @@ class MediaPriorityQueue(QueueCore):
                 while True:
                     item = self._try_pop()
                     if item is not None:
-                        if self.put_waiters:
-                            self._not_full.notify()
+                        self._notify_putters()
                         return item
                     if self.closed:
                         raise QueueClosed()
@@ -199,10 +214,7 @@ class MediaPriorityQueue(QueueCore):
     def get_batch(self, max_items: int, timeout: Optional[float] = None) -> List[MediaChunk]:
         """Up to `max_items` chunks in priority order, waiting for the first one; [] once the queue is
         closed and drained or when `timeout` passes with nothing queued."""
-        if isinstance(max_items, bool) or not isinstance(max_items, int):
-            raise TypeError(f"max_items must be an int, not {type(max_items).__name__}")
-        if max_items < 1:
-            raise ValueError(f"max_items must be at least 1, got {max_items}")
+        max_items = count_arg(max_items, "max_items", 1)
         _deadline(timeout)            # a bad timeout is refused before anything is taken
         try:
             first = self.get(timeout)
@@ -213,7 +225,7 @@ class MediaPriorityQueue(QueueCore):
             self.dequeued += len(rest)
             if self.put_waiters:
                 with self._lock:
-                    self._not_full.notify(len(rest))
+                    self._notify_putters(len(rest))
         return [first, *rest]
 
     def dequeue(self) -> Iterator[MediaChunk]:
@@ -223,60 +235,71 @@ class MediaPriorityQueue(QueueCore):
     # --- asyncio ---------------------------------------------------------------------------------
 
     async def aget(self, timeout: Optional[float] = None) -> MediaChunk:
-        """`get` for asyncio: waits without blocking the event loop, while threads enqueue."""
+        """`get` for asyncio: waits on the event loop (no thread) while others enqueue; a cancelled
+        aget takes nothing."""
+        loop = asyncio.get_running_loop()
+        deadline = _deadline(timeout, loop.time)
+        while True:
+            item = self._pop_or_none()
+            if item is not None:
+                return item
+            await self._park(True, deadline, loop, QueueEmpty)
+
+    async def aenqueue(self, chunk: MediaChunk, timeout: Optional[float] = None) -> bool:
+        """`enqueue` for asyncio: under "block" waits on the event loop (no thread) for room
+        (QueueFull after `timeout` seconds); a cancelled aenqueue queues nothing."""
         loop = asyncio.get_running_loop()
         deadline = _deadline(timeout, loop.time)
         while True:
             try:
-                return self.get_nowait()
-            except QueueEmpty:
+                return self.try_enqueue(chunk)    # only "block" raises QueueFull here
+            except QueueFull:
                 pass
-            with self._lock:
+            await self._park(False, deadline, loop,
+                             lambda: QueueFull(stream_id=chunk.stream_id,
+                                               sequence_number=chunk.sequence_number))
+
+    def _pop_or_none(self) -> Optional[MediaChunk]:
+        try:
+            return self.get_nowait()
+        except QueueEmpty:
+            return None
+
+    async def _park(self, getter: bool, deadline: Optional[float], loop: asyncio.AbstractEventLoop,
+                    on_timeout: Callable[[], Exception]) -> None:
+        """Wait on the loop until the other side (or close) wakes us, for a getter or a putter; the
+        waiter counters announce it to the C fast paths. Returns to let the caller try again;
+        raises on_timeout() past the deadline."""
+        waiters = self._async_getters if getter else self._async_putters
+        with self._lock:
+            if getter:
                 self.get_waiters += 1
-                item = self._try_pop()
-                if item is not None and self.put_waiters:
-                    self._not_full.notify()
-                if item is None and not self.closed:
-                    waiter = loop.create_future()
-                    self._async_waiters.append((loop, waiter))
-            if item is not None or self.closed:
-                with self._lock:
+            else:
+                self.put_waiters += 1
+            waiter = waiters.add()
+        try:
+            heap = self.heap
+            if self.closed or (len(heap) > 0 if getter else len(heap) < heap.capacity):
+                return                              # it changed while we announced ourselves
+            remaining = None if deadline is None else deadline - loop.time()
+            if remaining is not None and remaining <= 0 or not await wait_woken(waiter, remaining):
+                raise on_timeout()
+        finally:
+            with self._lock:
+                if getter:
                     self.get_waiters -= 1
-                if item is not None:
-                    return item
-                raise QueueClosed()
-            try:
-                remaining = None if deadline is None else deadline - loop.time()
-                if remaining is not None and remaining <= 0:
-                    raise QueueEmpty()
-                await asyncio.wait_for(waiter, remaining)
-            except asyncio.TimeoutError:
-                raise QueueEmpty() from None
-            finally:
-                with self._lock:
-                    self.get_waiters -= 1
-                    if (loop, waiter) in self._async_waiters:
-                        self._async_waiters.remove((loop, waiter))
+                else:
+                    self.put_waiters -= 1
+                waiters.discard(waiter)
 
-    async def __aiter__(self) -> AsyncIterator[MediaChunk]:
-        while True:
-            try:
-                yield await self.aget()
-            except QueueClosed:
-                return
+    def __aiter__(self) -> "MediaPriorityQueue":
+        return self
 
-    def adequeue(self) -> AsyncIterator[MediaChunk]:
-        """RS2's dequeue stream as an async iterator."""
-        return self.__aiter__()
-
-    def _wake_async(self) -> None:
-        # Called with the lock held; every parked coroutine re-checks the heap when it wakes.
-        waiters, self._async_waiters = self._async_waiters, []
-        for loop, waiter in waiters:
-            try:
-                loop.call_soon_threadsafe(_set_done, waiter)
-            except RuntimeError:  # that loop is closed: nobody is waiting there any more
-                pass
+    async def __anext__(self) -> MediaChunk:
+        try:
+            return await self.aget()
+        except QueueClosed:
+            raise StopAsyncIteration from None
 
 
 def _deadline(timeout: Optional[float], clock: Callable[[], float] = time.monotonic) -> Optional[float]:
@@ -290,7 +313,3 @@ def _deadline(timeout: Optional[float], clock: Callable[[], float] = time.monoto
         raise ValueError(f"timeout must be a non-negative number of seconds, got {timeout}")
     return None if timeout == math.inf else clock() + timeout
 
-
-def _set_done(waiter: asyncio.Future) -> None:
-    if not waiter.done():
-        waiter.set_result(None)

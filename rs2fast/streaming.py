@@ -6,11 +6,17 @@ channel, and a copy to the shared priority queue behind `get_chunk_stream()` onl
 stream has a consumer, so nothing stalls because nobody reads it (RS2's file streams did). A producer
 stops when its stream is exhausted, when the service shuts down, or when nobody consumes it any more
 (the stream object was closed or dropped and no shared consumer is attached).
+
+Every object a consumer reads is both an iterator and an async iterator. Async readers wait on
+event-loop futures that producers complete thread-safely: no executor thread is held per waiting
+reader, and a cancelled wait (`asyncio.wait_for(anext(stream), t)`) takes nothing, because chunks
+are only ever taken by the coroutine itself when it runs again.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import threading
 import time
@@ -18,13 +24,13 @@ import weakref
 from collections import OrderedDict, deque
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterator, List, Optional, Union
+from typing import Any, Callable, List, Optional, Tuple, Union
 
+from rs2fast._params import count_arg, flag_arg, seconds_arg
 from rs2fast._chunk import MediaChunk, gop_chunk_type, split_buffer
-from rs2fast._notify import EventEmitter
+from rs2fast._notify import EventEmitter, LoopWaiters, PeriodicSnapshots
 from rs2fast.chunk_processor import ChunkProcessor, ChunkProcessorConfig
 from rs2fast.codec import CodecFactory, MediaCodec
-from rs2fast.container import ContainerReader, wants_demux
 from rs2fast.errors import QueueClosed, QueueEmpty, QueueFull, StreamTruncated
 from rs2fast.events import (BufferUnderrun, ChunkDropped, MediaStreamEvent, QualityChanged,
                             StreamStarted, StreamStopped)
@@ -37,6 +43,9 @@ _POLL = 0.05            # seconds between checks for stop / consumer changes whi
 _READ_WINDOW = 4 << 20  # bytes read from a file at once (chunks are views into the window)
 _EVENT_BUFFER = 10_000  # events kept for a slow `events()` reader before the oldest are discarded
 _FINISHED_KEPT = 1024   # finished streams whose own metrics stay available (totals keep them all)
+_MAX_FRAME_NS = 1 << 62  # the longest frame duration a frame rate may give (timestamps are int64 ns)
+# Paths with these suffixes may be media containers: only then is rs2fast.container imported.
+_CONTAINER_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".mkv", ".webm", ".ts", ".m2ts"})
 
 
 def determine_chunk_type(sequence_number: int) -> ChunkType:
@@ -54,7 +63,11 @@ class _Stop(Exception):
 
 
 class _Channel:
-    """A stream's own bounded buffer, delivered in sequence order (subclasses say how it fills)."""
+    """A stream's own bounded buffer, delivered in sequence order (subclasses say how it fills).
+
+    Storage (`take`, `put_many`, `clear`, `close`, `fill`) and waiting (`_wake`, `async_waiter`,
+    `forget_waiter`) are kept apart: threads wait on `cond`, coroutines on loop futures.
+    """
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
@@ -62,17 +75,19 @@ class _Channel:
         self.cond = threading.Condition()
         self.closed = False
         self.error: Optional[BaseException] = None
+        self._async_waiters = LoopWaiters()
 
     def take(self, max_items: int, timeout: Optional[float]) -> Optional[list]:
-        """Up to `max_items` chunks in sequence order; [] on timeout; None when closed and drained."""
+        """Up to `max_items` chunks in sequence order, waiting up to `timeout` seconds (0: not at
+        all) for the first; [] on timeout; None when closed and drained."""
         with self.cond:
-            if not self.size and not self.closed:
+            if not self.size and not self.closed and timeout != 0:
                 self.cond.wait(timeout)
             if not self.size:
                 return None if self.closed else []
             batch = self._pop(max_items)
             self.size -= len(batch)
-            self.cond.notify_all()
+            self.cond.notify_all()             # a file producer may wait for room
             return batch
 
     def fill(self) -> float:
@@ -92,7 +107,28 @@ class _Channel:
             if error is not None and self.error is None:
                 self.error = error
             self.closed = True
-            self.cond.notify_all()
+            self._wake()
+
+    # --- waiting and waking ----------------------------------------------------------------------
+
+    def _wake(self) -> None:
+        # Called with `cond` held, after chunks arrived or the channel closed.
+        self.cond.notify_all()
+        if self._async_waiters:
+            self._async_waiters.wake_all()
+
+    def async_waiter(self) -> Optional[asyncio.Future]:
+        """A future of the running loop, completed when chunks arrive or the channel closes; None
+        when there is something to take (or the end to see) right now."""
+        with self.cond:
+            if self.size or self.closed:
+                return None
+            return self._async_waiters.add()
+
+    def forget_waiter(self, waiter: asyncio.Future) -> None:
+        """The coroutine stopped waiting on `waiter` (woken, timed out or cancelled)."""
+        with self.cond:
+            self._async_waiters.discard(waiter)
 
 
 class _FileChannel(_Channel):
@@ -109,7 +145,9 @@ class _FileChannel(_Channel):
             while done < len(chunks):
                 room = self.capacity - self.size
                 if room <= 0:
-                    if self.closed or not keep_going():
+                    if self.closed:           # its consumer left: the shared stream may still read
+                        return []
+                    if not keep_going():
                         raise _Stop()
                     self.cond.wait(_POLL)
                     continue
@@ -117,7 +155,7 @@ class _FileChannel(_Channel):
                 self.items.extend(part)
                 self.size += len(part)
                 done += len(part)
-                self.cond.notify_all()
+                self._wake()
         return []
 
     def _pop(self, count: int) -> list:
@@ -152,7 +190,7 @@ class _LiveChannel(_Channel):
                 else:
                     dropped.append(worst.pop())
                     self.by_priority[chunk.priority].append(chunk)
-            self.cond.notify_all()
+            self._wake()
         return dropped
 
     def _pop(self, count: int) -> list:
@@ -183,11 +221,18 @@ class _Counters:
 
 
 class _ActiveStream:
-    """Everything the service keeps about one running stream."""
+    """Everything the service keeps about one running stream.
+
+    `stream` is a copy of the caller's MediaStream taken at start (with the frame duration and
+    chunk type derived from it), so changing the caller's object mid-stream changes nothing.
+    """
 
     def __init__(self, service: "MediaStreamingService", stream: MediaStream, live: bool) -> None:
         self.service = service
         self.stream = stream
+        self.frame_rate = _frame_rate(stream, service.codec.config.frame_rate)
+        self.frame_ns = round(1e9 / self.frame_rate)
+        self.chunk_type = ChunkType.AUDIO if stream.content_type == MediaType.AUDIO else None
         self.live = live
         self.channel = (_LiveChannel if live else _FileChannel)(service.buffer_capacity)
         self.stop = threading.Event()
@@ -204,23 +249,41 @@ class _ActiveStream:
         return not self.stop.is_set() and (self.attached or self.service._shared_consumers > 0)
 
 
+def _frame_rate(stream: MediaStream, default: float) -> float:
+    """The stream's metadata "frame_rate" (else `default`) as a positive, finite number of frames
+    a second; ValueError naming frame_rate otherwise."""
+    value = stream.metadata.get("frame_rate")
+    if value is None:
+        return float(default)
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        rate = math.nan
+    if not (math.isfinite(rate) and rate > 0 and 1e9 / rate < _MAX_FRAME_NS):
+        raise ValueError(f'metadata "frame_rate" must be a positive, finite number of frames per '
+                         f'second, got {value!r}')
+    return rate
+
+
 class ChunkStream:
     """The chunks of one stream: an iterator, an async iterator and a (async) context manager.
 
     Closing it (or dropping the last reference) tells the producer that this consumer is gone.
-    A file that shrinks while it is read ends the iteration with StreamTruncated.
+    A file that shrinks while it is read ends the iteration with StreamTruncated. `async for`
+    waits on the event loop (no thread); a cancelled `anext` takes no chunk.
     """
 
-    def __init__(self, active: _ActiveStream, batch: int) -> None:
+    def __init__(self, active: _ActiveStream, batch: int, stream: MediaStream) -> None:
         self._active = active
         self._batch = batch
+        self._stream = stream
         self._ready: deque = deque()
         self._finalizer = weakref.finalize(self, _detach, active)
 
     @property
     def stream(self) -> MediaStream:
-        """The MediaStream this chunk stream belongs to."""
-        return self._active.stream
+        """The MediaStream this chunk stream was started with (changing it changes nothing here)."""
+        return self._stream
 
     @property
     def stream_id(self) -> str:
@@ -236,12 +299,19 @@ class ChunkStream:
         """Stop consuming; the producer stops too unless the shared stream still reads it."""
         self._finalizer()
 
+    def __repr__(self) -> str:
+        active = self._active
+        state = "finished" if active.finished else "closed" if not self._finalizer.alive else "running"
+        return (f"ChunkStream(stream_id={active.stream.id!r}, live={active.live}, state={state!r}, "
+                f"buffered={active.channel.size + len(self._ready)}, "
+                f"capacity={active.channel.capacity})")
+
     def __iter__(self) -> "ChunkStream":
         return self
 
     def __next__(self) -> MediaChunk:
         while not self._ready:
-            batch = self._take(blocking=True)
+            batch = self._take_waiting()
             if batch is None:
                 raise StopIteration
             self._ready.extend(batch)
@@ -252,30 +322,49 @@ class ChunkStream:
 
     async def __anext__(self) -> MediaChunk:
         while not self._ready:
-            batch = self._take(blocking=False)
-            if batch == []:
-                batch = await asyncio.to_thread(self._take, True)
+            batch = self._take(0)
             if batch is None:
                 raise StopAsyncIteration
-            self._ready.extend(batch)
+            if batch:
+                self._ready.extend(batch)
+            else:
+                await self._wait_async()
         return self._ready.popleft()
 
-    def _take(self, blocking: bool) -> Optional[list]:
+    def _take(self, timeout: Optional[float]) -> Optional[list]:
         channel = self._active.channel
-        batch = channel.take(self._batch, 0)
-        if batch == [] and blocking:
-            waiting_since = time.monotonic()
-            announced = False
-            while batch == []:
-                batch = channel.take(self._batch, _POLL)
-                if (batch == [] and not announced and not channel.closed
-                        and time.monotonic() - waiting_since >= self._active.service.underrun_after):
-                    self._active.service._underrun(self._active)
-                    announced = True
+        batch = channel.take(self._batch, timeout)
         if batch is None and channel.error is not None:
             error, channel.error = channel.error, None
             raise error
         return batch
+
+    def _take_waiting(self) -> Optional[list]:
+        # Blocks this thread until chunks come; a wait of `underrun_after` announces BufferUnderrun.
+        batch = self._take(0)
+        waiting_since = time.monotonic()
+        announced = False
+        while batch == []:
+            batch = self._take(_POLL)
+            if (batch == [] and not announced and
+                    time.monotonic() - waiting_since >= self._active.service.underrun_after):
+                self._active.service._underrun(self._active)
+                announced = True
+        return batch
+
+    async def _wait_async(self) -> None:
+        # Parks this coroutine on the loop until chunks come; a loop timer announces BufferUnderrun.
+        active = self._active
+        waiter = active.channel.async_waiter()
+        if waiter is None:
+            return
+        timer = asyncio.get_running_loop().call_later(active.service.underrun_after,
+                                                      active.service._underrun, active)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            active.channel.forget_waiter(waiter)
 
     def __enter__(self) -> "ChunkStream":
         return self
@@ -300,7 +389,7 @@ class SharedChunkStream:
     """`get_chunk_stream()`: chunks of every active stream in priority order (sync and async).
 
     While one is open the producers copy their chunks into the shared queue; close it (or drop it)
-    when done so that they stop.
+    when done so that they stop. Async reads wait on the event loop; a cancelled one takes nothing.
     """
 
     def __init__(self, service: "MediaStreamingService") -> None:
@@ -312,23 +401,35 @@ class SharedChunkStream:
         """Stop consuming the shared stream."""
         self._finalizer()
 
-    def __iter__(self) -> Iterator[MediaChunk]:
-        while self._finalizer.alive:
-            try:
-                yield self._queue.get(timeout=_POLL)
-            except QueueEmpty:
-                continue
-            except QueueClosed:
-                return
+    def __repr__(self) -> str:
+        return (f"SharedChunkStream(queued={len(self._queue)}, capacity={self._queue.capacity}, "
+                f"overflow={self._queue.overflow.value!r}, open={self._finalizer.alive})")
 
-    async def __aiter__(self):
+    def __iter__(self) -> "SharedChunkStream":
+        return self
+
+    def __next__(self) -> MediaChunk:
         while self._finalizer.alive:
             try:
-                yield await self._queue.aget(timeout=_POLL)
+                return self._queue.get(timeout=_POLL)
             except QueueEmpty:
                 continue
             except QueueClosed:
-                return
+                break
+        raise StopIteration
+
+    def __aiter__(self) -> "SharedChunkStream":
+        return self
+
+    async def __anext__(self) -> MediaChunk:
+        while self._finalizer.alive:
+            try:
+                return await self._queue.aget(timeout=_POLL)
+            except QueueEmpty:
+                continue
+            except QueueClosed:
+                break
+        raise StopAsyncIteration
 
     def __enter__(self) -> "SharedChunkStream":
         return self
@@ -338,77 +439,73 @@ class SharedChunkStream:
 
 
 class _EventFeed:
-    """A bounded buffer of events for one `events()` reader (sync and async)."""
+    """A bounded buffer of events for one `events()` reader (sync and async iterator).
+
+    The service holds it weakly: a reader that is dropped stops receiving (and buffering) events.
+    """
 
     def __init__(self, service: "MediaStreamingService") -> None:
         self._service = service
         self._items: deque = deque(maxlen=_EVENT_BUFFER)
         self._cond = threading.Condition()
+        self._async_waiters = LoopWaiters()
         self.closed = False
 
     def push(self, event: MediaStreamEvent) -> None:
+        """Buffer `event` and wake the reader."""
         with self._cond:
             self._items.append(event)
-            self._cond.notify_all()
+            self._wake()
 
     def close(self) -> None:
         """Stop receiving events; iteration ends once the buffer is drained."""
         with self._cond:
             self.closed = True
-            self._cond.notify_all()
-        self._service._feeds.discard(self)
+            self._wake()
+        self._service._drop_feed(self)
 
-    def _next(self, timeout: Optional[float]):
+    def _wake(self) -> None:
+        # Called with the lock held.
+        self._cond.notify_all()
+        if self._async_waiters:
+            self._async_waiters.wake_all()
+
+    def __iter__(self) -> "_EventFeed":
+        return self
+
+    def __next__(self) -> MediaStreamEvent:
         with self._cond:
-            if not self._items and not self.closed:
-                self._cond.wait(timeout)
+            while not self._items and not self.closed:
+                self._cond.wait()
             if self._items:
                 return self._items.popleft()
-            return None if self.closed else _NOTHING
+        raise StopIteration
 
-    def __iter__(self):
+    def __aiter__(self) -> "_EventFeed":
+        return self
+
+    async def __anext__(self) -> MediaStreamEvent:
         while True:
-            event = self._next(_POLL)
-            if event is None:
-                return
-            if event is not _NOTHING:
-                yield event
-
-    async def __aiter__(self):
-        while True:
-            event = self._next(0)
-            if event is _NOTHING:
-                event = await asyncio.to_thread(self._next, _POLL)
-            if event is None:
-                return
-            if event is not _NOTHING:
-                yield event
+            with self._cond:
+                if self._items:
+                    return self._items.popleft()
+                if self.closed:
+                    raise StopAsyncIteration
+                waiter = self._async_waiters.add()
+            try:
+                await waiter
+            finally:
+                with self._cond:
+                    self._async_waiters.discard(waiter)
 
 
-_NOTHING = object()
-
-
-class MetricsStream:
-    """Metrics snapshots: the first at once, then every `interval` seconds (sync and async)."""
+class MetricsStream(PeriodicSnapshots[StreamMetrics]):
+    """Metrics snapshots: the first at once, then every `interval` seconds until the service shuts
+    down (a sync and an async iterator; async readers hold no thread)."""
 
     def __init__(self, service: "MediaStreamingService", interval: float, stream_id: Optional[str]):
-        if interval <= 0:
-            raise ValueError(f"interval must be positive, got {interval}")
-        self._service = service
-        self._interval = interval
-        self._stream_id = stream_id
-
-    def __iter__(self) -> Iterator[StreamMetrics]:
-        while True:
-            yield self._service.get_metrics(self._stream_id)
-            if self._service._closed.wait(self._interval):
-                return
-
-    async def __aiter__(self):
-        while True:
-            yield self._service.get_metrics(self._stream_id)
-            if await asyncio.to_thread(self._service._closed.wait, self._interval):
-                return
+        super().__init__(lambda: service.get_metrics(stream_id), interval, service._closed,
+                         service._close_waiters, service._lock)
 
 
 class MediaStreamingService:
@@ -420,23 +517,24 @@ class MediaStreamingService:
     at once. `adaptive` lets live streams step their quality down under sustained pressure (and back
     up), announced as QualityChanged. A consumer that waits `underrun_after` seconds on an empty
     stream buffer while its stream is active gets one BufferUnderrun event per wait.
+
+    Chunks the service splits itself carry the checksum computed in the same pass as the split and
+    are not verified again (their size and ids are still validated); checksums of bytes that come
+    from outside are verified where they enter (the processor's own methods, decoding).
     """
 
     def __init__(self, buffer_capacity: int = 1024, *, codec: Optional[MediaCodec] = None,
                  processor_config: Optional[ChunkProcessorConfig] = None,
                  overflow: Union[str, OverflowPolicy] = "block", batch: int = 64,
                  adaptive: bool = False, underrun_after: float = 0.1) -> None:
-        if isinstance(buffer_capacity, bool) or not isinstance(buffer_capacity, int):
-            raise TypeError(f"buffer_capacity must be an int, not {type(buffer_capacity).__name__}")
-        if buffer_capacity < 1:
-            raise ValueError(f"buffer_capacity must be at least 1, got {buffer_capacity}")
-        if batch < 1:
-            raise ValueError(f"batch must be at least 1, got {batch}")
+        buffer_capacity = count_arg(buffer_capacity, "buffer_capacity", 1)
+        if codec is not None and not isinstance(codec, MediaCodec):
+            raise TypeError(f"codec must be a MediaCodec or None, not {type(codec).__name__}")
         self.buffer_capacity = buffer_capacity
         self.codec = codec if codec is not None else MediaCodec()
-        self.batch = batch
-        self.adaptive = adaptive
-        self.underrun_after = underrun_after
+        self.batch = count_arg(batch, "batch", 1)
+        self.adaptive = flag_arg(adaptive, "adaptive")
+        self.underrun_after = seconds_arg(underrun_after, "underrun_after")
         self._emitter = EventEmitter(self._dispatch)
         self._processor = ChunkProcessor(processor_config or ChunkProcessorConfig(),
                                          on_event=self._component_drop)
@@ -446,11 +544,20 @@ class MediaStreamingService:
         self._finished: "OrderedDict[str, _ActiveStream]" = OrderedDict()
         self._retired = _Counters()     # finished streams no longer kept one by one
         self._threads: List[threading.Thread] = []
-        self._tasks: list = []
+        self._tasks: set = set()
         self._shared_consumers = 0
         self._callbacks: list = []
-        self._feeds: set = set()
+        self._feeds: "weakref.WeakSet[_EventFeed]" = weakref.WeakSet()
         self._closed = threading.Event()
+        self._close_waiters = LoopWaiters()
+
+    def __repr__(self) -> str:
+        with self._lock:
+            active, finished = len(self._streams), len(self._finished)
+        return (f"MediaStreamingService(buffer_capacity={self.buffer_capacity}, "
+                f"overflow={self._queue.overflow.value!r}, batch={self.batch}, "
+                f"active_streams={active}, finished_streams={finished}, "
+                f"shared_queued={len(self._queue)}, closed={self._closed.is_set()})")
 
     # --- starting streams ------------------------------------------------------------------------
 
@@ -459,49 +566,94 @@ class MediaStreamingService:
 
         Sequence numbers from 0; VIDEO/MIXED chunks typed by RS2's GOP rule, AUDIO streams as AUDIO;
         timestamps from the frame rate (metadata "frame_rate", else the codec's); checksums as the
-        codec config says; `is_final` on the true last chunk. An empty file gives no chunks.
+        codec config says; `is_final` on the true last chunk. An empty file gives no chunks. The
+        stream's settings are read once, here: changing `stream` later changes nothing.
 
         Media containers (.mp4 .mov .mkv .webm .ts ...) are demuxed instead when the optional av
         extra is installed: one chunk per packet, typed from the bitstream, timestamps from pts
         (metadata "container": "auto" (default), "demux" or "raw"; see rs2fast.container).
         """
         self._check_open()
-        if wants_demux(path, stream.metadata):
-            reader = ContainerReader(path, stream.id, stream.chunk_size,
-                                     checksum=self.codec.config.checksum, batch_size=self.batch,
-                                     video_types=stream.metadata.get("video_types", "auto"))
-            active = self._register(stream, live=False)
-            self._spawn(active, self._container_producer, reader)
-            return ChunkStream(active, self.batch)
+        settings = self._settings(stream)
+        if not isinstance(path, (str, bytes, os.PathLike)):
+            raise TypeError(f"path must be a str or os.PathLike, not {type(path).__name__}")
+        if _may_be_container(path, settings.metadata):
+            from rs2fast.container import ContainerReader, wants_demux
+            if wants_demux(path, settings.metadata):
+                reader = ContainerReader(path, settings.id, settings.chunk_size,
+                                         checksum=self.codec.config.checksum, batch_size=self.batch,
+                                         video_types=settings.metadata.get("video_types", "auto"))
+                return self._start(stream, settings, False, self._container_producer, reader,
+                                   cleanup=reader.close)
         file = open(path, "rb", buffering=0)
-        active = self._register(stream, live=False)
-        self._spawn(active, self._file_producer, file, os.fspath(path))
-        return ChunkStream(active, self.batch)
+        return self._start(stream, settings, False, self._file_producer, file, os.fspath(path),
+                           cleanup=file.close)
 
     def start_live_stream(self, stream: MediaStream, source: Any = None, *,
                           max_chunks: Optional[int] = None) -> ChunkStream:
         """Stream live data: `source` is an iterable, an async iterable (call this from its event
         loop) or a callable returning bytes (None or b"" ends it); without one, a synthetic test
         pattern paced at the frame rate. `max_chunks` (or metadata "max_chunks") bounds the stream.
-        Data longer than `chunk_size` is split into several chunks."""
+        Data longer than `chunk_size` is split into several chunks. A source is read one piece
+        ahead (a piece is handed on once the next one has been read, or the source has ended),
+        so that `is_final` marks the true last chunk of a finite source."""
         self._check_open()
+        settings = self._settings(stream)
         if max_chunks is None:
-            max_chunks = stream.max_chunks
-        if max_chunks is not None and max_chunks < 0:
-            raise ValueError(f"max_chunks must not be negative, got {max_chunks}")
-        active = self._register(stream, live=True)
-        if hasattr(source, "__aiter__"):
-            loop = asyncio.get_running_loop()
-            task = loop.create_task(self._async_live_producer(active, source, max_chunks))
-            self._tasks.append(task)
+            max_chunks = settings.max_chunks
         else:
-            self._spawn(active, self._live_producer, source, max_chunks)
-        return ChunkStream(active, self.batch)
+            max_chunks = count_arg(max_chunks, "max_chunks")
+        if hasattr(source, "__aiter__"):
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                raise RuntimeError("start_live_stream with an async source must be called from "
+                                   "the event loop that runs it") from None
+            iterator = aiter(source)
+            return self._start(stream, settings, True, self._async_live_producer, iterator,
+                               max_chunks, loop=loop)
+        return self._start(stream, settings, True, self._live_producer, _puller(source), max_chunks)
 
     def get_chunk_stream(self) -> SharedChunkStream:
         """The shared stream of all active streams' chunks, highest priority first."""
         self._check_open()
         return SharedChunkStream(self)
+
+    def _settings(self, stream: MediaStream) -> MediaStream:
+        """A private copy of `stream`, checked against the processor's limits."""
+        if not isinstance(stream, MediaStream):
+            raise TypeError(f"stream must be a MediaStream, not {type(stream).__name__}")
+        settings = replace(stream)
+        _frame_rate(settings, self.codec.config.frame_rate)
+        config = self._processor.config
+        if config.enable_validation:
+            audio = settings.content_type == MediaType.AUDIO
+            limit = config.audio_size_limit if audio else config.video_size_limit
+            if settings.chunk_size > limit:
+                name = "audio_size_limit" if audio else "video_size_limit"
+                raise ValueError(f"chunk_size {settings.chunk_size} is over the {name} of "
+                                 f"{limit} bytes for {settings.content_type.name} chunks "
+                                 f"(ChunkProcessorConfig.{name}): every chunk would be refused")
+        return settings
+
+    def _start(self, stream: MediaStream, settings: MediaStream, live: bool, producer, *args,
+               loop: Optional[asyncio.AbstractEventLoop] = None,
+               cleanup: Optional[Callable[[], None]] = None) -> ChunkStream:
+        """Register the stream, then start its producer; a failure leaves nothing behind."""
+        try:
+            active = self._register(settings, live)
+        except BaseException:
+            if cleanup is not None:
+                cleanup()
+            raise
+        if loop is not None:
+            task = loop.create_task(producer(active, *args))
+            with self._lock:
+                self._tasks.add(task)
+            task.add_done_callback(self._forget_task)
+        else:
+            self._spawn(active, producer, *args)
+        return ChunkStream(active, self.batch, stream)
 
     # --- metrics and events ----------------------------------------------------------------------
 
@@ -532,7 +684,8 @@ class MediaStreamingService:
                                  last_updated=updated or datetime.now(timezone.utc))
 
     def get_metrics_stream(self, interval: float = 1.0, stream_id: Optional[str] = None) -> MetricsStream:
-        """Metrics snapshots every `interval` seconds, the first at once; ends at shutdown."""
+        """Metrics snapshots every `interval` seconds, the first at once; ends at shutdown.
+        Use it with `for` or `async for`."""
         return MetricsStream(self, interval, stream_id)
 
     def subscribe(self, callback: Callable[[MediaStreamEvent], None]) -> Callable[[], None]:
@@ -549,7 +702,8 @@ class MediaStreamingService:
         return unsubscribe
 
     def events(self) -> _EventFeed:
-        """Events from now on, as a sync or async iterator; ends at shutdown (or its close())."""
+        """Events from now on, for `for` or `async for`; ends at shutdown (or its close()). The
+        service holds the reader weakly: drop it (or close it) and it stops buffering events."""
         feed = _EventFeed(self)
         with self._lock:
             self._feeds.add(feed)
@@ -566,20 +720,24 @@ class MediaStreamingService:
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Stop producers, wake consumers, join threads, close files, emit StreamStopped once per
-        active stream. Idempotent."""
-        if self._closed.is_set():
-            return
-        self._closed.set()
+        active stream. Idempotent; completes even when an async producer's loop is gone."""
         with self._lock:
+            if self._closed.is_set():
+                return
+            self._closed.set()
+            self._close_waiters.wake_all()
             actives = list(self._streams.values())
+            tasks = list(self._tasks)
         for active in actives:
             active.stop.set()
             active.channel.close()
         self._queue.close()
-        for task in self._tasks:
-            if not task.done():
+        for task in tasks:
+            try:
                 task.get_loop().call_soon_threadsafe(task.cancel)
-        for thread in self._threads:
+            except RuntimeError:     # its loop is closed: the task will never run again
+                pass
+        for thread in list(self._threads):
             if thread is not threading.current_thread():
                 thread.join(timeout)
         for active in actives:
@@ -591,8 +749,24 @@ class MediaStreamingService:
         self._processor.close()
 
     async def ashutdown(self, timeout: float = 10.0) -> None:
-        """`shutdown` for asyncio code (runs in a thread)."""
-        await asyncio.to_thread(self.shutdown, timeout)
+        """`shutdown` for asyncio code: runs in a thread of its own (not the loop's executor) while
+        the loop keeps running."""
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+
+        def run() -> None:
+            error: Optional[BaseException] = None
+            try:
+                self.shutdown(timeout)
+            except BaseException as exc:   # handed to the awaiting coroutine
+                error = exc
+            try:
+                loop.call_soon_threadsafe(_settle, done, error)
+            except RuntimeError:           # the loop closed meanwhile: nobody awaits
+                pass
+
+        threading.Thread(target=run, name="rs2fast-shutdown", daemon=True).start()
+        await asyncio.shield(done)
 
     def __enter__(self) -> "MediaStreamingService":
         return self
@@ -639,32 +813,57 @@ class MediaStreamingService:
             raise StreamTruncated(f"file shrank while being read (ended at byte {offset + len(data)}, "
                                   f"expected {offset + length})", stream_id=active.stream.id)
         chunks = self._split(active, data, sequence, mark_final=last)
-        return chunks, self._processor._check(chunks, parallel=False)
+        return chunks, self._processor.validate(chunks, checksums=False)
 
-    def _container_producer(self, active: _ActiveStream, reader: ContainerReader) -> None:
+    def _container_producer(self, active: _ActiveStream, reader) -> None:
         with reader:
             for batch in reader:
                 self._deliver(active, batch)
 
-    def _live_producer(self, active: _ActiveStream, source: Any, max_chunks: Optional[int]) -> None:
-        pull = _puller(source, active)
+    def _live_producer(self, active: _ActiveStream, pull: Optional[Callable[[int], Any]],
+                       max_chunks: Optional[int]) -> None:
+        # A source's next piece is pulled before this one is delivered (look-ahead), so that the
+        # last chunk of a finite source is known to be the last; the endless test pattern (no
+        # source) is not read ahead.
+        look_ahead = pull is not None
+        if pull is None:
+            pull = _paced_pattern(active)
         sequence = 0
-        while (max_chunks is None or sequence < max_chunks) and active.keep_going():
-            data = pull(sequence)
-            if not data:
-                break
-            sequence = self._live_chunks(active, data, sequence, max_chunks)
+        data = pull(sequence) if max_chunks != 0 else None
+        while not _is_end(data) and active.keep_going():
+            chunks, last = self._live_chunks(active, data, sequence, max_chunks)
+            sequence += len(chunks)
+            following = None
+            if look_ahead and not last:
+                try:
+                    following = pull(sequence)
+                except Exception:
+                    self._deliver(active, chunks)     # the good chunks first, then the error
+                    raise
+                last = _is_end(following)
+            self._deliver_live(active, chunks, last)
+            if last:
+                return
+            data = following if look_ahead else pull(sequence)
 
-    async def _async_live_producer(self, active: _ActiveStream, source: Any,
+    async def _async_live_producer(self, active: _ActiveStream, iterator: Any,
                                    max_chunks: Optional[int]) -> None:
-        sequence = 0
         try:
-            async for data in source:
-                if not data or not active.keep_going():
-                    break
-                sequence = self._live_chunks(active, data, sequence, max_chunks)
-                if max_chunks is not None and sequence >= max_chunks:
-                    break
+            sequence = 0
+            data = await anext(iterator, None) if max_chunks != 0 else None
+            while not _is_end(data) and active.keep_going():
+                chunks, last = self._live_chunks(active, data, sequence, max_chunks)
+                sequence += len(chunks)
+                following = None
+                if not last:
+                    try:
+                        following = await anext(iterator, None)
+                    except Exception:
+                        self._deliver(active, chunks)
+                        raise
+                    last = _is_end(following)
+                self._deliver_live(active, chunks, last)
+                data = None if last else following
         except _Stop:
             pass
         except Exception as error:
@@ -672,28 +871,33 @@ class MediaStreamingService:
         finally:
             self._finish(active)
 
-    def _live_chunks(self, active, data, sequence, max_chunks) -> int:
+    def _live_chunks(self, active: _ActiveStream, data: Any, sequence: int,
+                     max_chunks: Optional[int]) -> Tuple[list, bool]:
+        """The chunks of one piece of live data, and whether `max_chunks` ends the stream with them."""
         chunks = self._split(active, data, sequence, mark_final=False)
-        if max_chunks is not None:
-            chunks = chunks[:max_chunks - sequence]
-            if sequence + len(chunks) == max_chunks and chunks:
-                chunks[-1] = chunks[-1].replace(is_final=True)
+        if max_chunks is None:
+            return chunks, False
+        chunks = chunks[:max_chunks - sequence]
+        return chunks, sequence + len(chunks) >= max_chunks
+
+    def _deliver_live(self, active: _ActiveStream, chunks: list, last: bool) -> None:
+        if last and chunks:
+            chunks[-1] = chunks[-1].replace(is_final=True)
         self._deliver(active, chunks)
-        return sequence + len(chunks)
 
     def _split(self, active: _ActiveStream, data, sequence: int, mark_final: bool) -> list:
         stream = active.stream
-        frame_rate = float(stream.metadata.get("frame_rate", self.codec.config.frame_rate))
         return split_buffer(data, stream.id, stream.chunk_size, start_sequence=sequence,
-                            chunk_type=ChunkType.AUDIO if stream.content_type == MediaType.AUDIO else None,
-                            frame_duration_ns=round(1e9 / frame_rate), mark_final=mark_final,
-                            checksum=self.codec.config.checksum)
+                            chunk_type=active.chunk_type, frame_duration_ns=active.frame_ns,
+                            mark_final=mark_final, checksum=self.codec.config.checksum)
 
     def _deliver(self, active: _ActiveStream, chunks: list, codes: Optional[bytes] = None) -> None:
-        # `codes`: validation already done (by a reader thread) for exactly these chunks.
+        # The service made these chunks (checksums computed in the split): validate without
+        # verifying them again. `codes`: validation already done (by a reader thread).
         processor = self._processor
-        ready = (processor.process_batch(chunks) if codes is None
-                 else processor._process_checked(chunks, codes))
+        if codes is None:
+            codes = processor.validate(chunks, checksums=False)
+        ready = processor.process_batch(chunks, codes)
         if processor.buffered_in(active.stream.id):
             # Our producers emit chunks in order, so a chunk held back waits for one the processor
             # refused (counted and announced): nothing will fill that hole, deliver past it.
@@ -738,8 +942,6 @@ class MediaStreamingService:
             raise RuntimeError("the streaming service has been shut down")
 
     def _register(self, stream: MediaStream, live: bool) -> _ActiveStream:
-        if not isinstance(stream, MediaStream):
-            raise TypeError(f"stream must be a MediaStream, not {type(stream).__name__}")
         with self._lock:
             if stream.id in self._streams:
                 raise ValueError(f"stream {stream.id!r} is already active on this service")
@@ -782,6 +984,7 @@ class MediaStreamingService:
                 retired.chunks_processed += counters.chunks_processed
                 retired.dropped_chunks += counters.dropped_chunks
         active.channel.close()
+        self._processor.forget_stream(active.stream.id)   # its reorder state is not needed again
         self._emit(StreamStopped(stream_id=active.stream.id, user_id=active.stream.user_id,
                                  duration_seconds=int(time.monotonic() - active.started),
                                  bytes_transferred=active.counters.bytes_processed))
@@ -794,21 +997,31 @@ class MediaStreamingService:
         with self._lock:
             self._shared_consumers -= 1
 
+    def _forget_task(self, task: "asyncio.Task") -> None:
+        with self._lock:
+            self._tasks.discard(task)
+
+    def _drop_feed(self, feed: _EventFeed) -> None:
+        with self._lock:
+            self._feeds.discard(feed)
+
     def _dropped(self, active: _ActiveStream, chunk: MediaChunk, reason: str) -> None:
         active.counters.dropped_chunks += 1
         self._emit(ChunkDropped(stream_id=chunk.stream_id, user_id=active.stream.user_id,
                                 sequence_number=chunk.sequence_number, reason=reason))
 
     def _component_drop(self, event: ChunkDropped) -> None:
-        # A drop announced by the processor or the shared queue: count it, fill in the user.
-        active = self._streams.get(event.stream_id)
+        # A drop announced by the processor or the shared queue: count it, fill in the user. The
+        # shared queue may still hold chunks of streams that have finished.
+        with self._lock:
+            active = self._streams.get(event.stream_id) or self._finished.get(event.stream_id)
+            (active.counters if active is not None else self._retired).dropped_chunks += 1
         if active is not None:
-            active.counters.dropped_chunks += 1
             event = replace(event, user_id=active.stream.user_id)
         self._emit(event)
 
     def _underrun(self, active: _ActiveStream) -> None:
-        if not active.finished:
+        if not active.finished and not active.channel.closed:
             self._emit(BufferUnderrun(stream_id=active.stream.id, user_id=active.stream.user_id,
                                       buffer_level=active.channel.fill()))
 
@@ -843,30 +1056,65 @@ class MediaStreamingService:
             EventEmitter(callback).emit(event)
 
 
-def _puller(source: Any, active: _ActiveStream) -> Callable[[int], Optional[bytes]]:
-    """A function giving the next piece of live data (None at the end) for each kind of source."""
+def _puller(source: Any) -> Optional[Callable[[int], Any]]:
+    """A function giving the next piece of live data (None at the end) for a sync source; None
+    for no source (the test pattern). TypeError at once for a source of no known kind."""
     if source is None:
-        return _test_pattern(active)
+        return None
     if callable(source):
         return lambda _sequence: source()
-    iterator = iter(source)
+    try:
+        iterator = iter(source)
+    except TypeError:
+        raise TypeError("source must be an iterable, an async iterable, a callable or None, "
+                        f"not {type(source).__name__}") from None
     return lambda _sequence: next(iterator, None)
 
 
-def _test_pattern(active: _ActiveStream) -> Callable[[int], Optional[bytes]]:
+def _is_end(piece: Any) -> bool:
+    """None or an empty piece ends a live source (other objects go on to be refused by the split)."""
+    if piece is None:
+        return True
+    try:
+        return len(piece) == 0
+    except TypeError:
+        return False
+
+
+def _paced_pattern(active: _ActiveStream) -> Callable[[int], Optional[bytes]]:
     """Synthetic frames paced at the frame rate; their size follows the stream's current quality."""
     stream = active.stream
-    frame_rate = float(stream.metadata.get("frame_rate", active.service.codec.config.frame_rate))
     pattern = bytes(range(256)) * (stream.chunk_size // 256 + 2)
     start = time.monotonic()
 
     def next_frame(sequence: int) -> Optional[bytes]:
-        if active.stop.wait(max(0.0, start + sequence / frame_rate - time.monotonic())):
+        if active.stop.wait(max(0.0, start + sequence / active.frame_rate - time.monotonic())):
             return None
         size = max(1, stream.chunk_size * active.quality.video_bitrate // stream.quality.video_bitrate)
         offset = sequence % 256
         return pattern[offset:offset + min(size, stream.chunk_size)]
     return next_frame
+
+
+def _may_be_container(path: Union[str, bytes, os.PathLike], metadata: dict) -> bool:
+    """Whether rs2fast.container has to look at `path` (a container suffix, or metadata
+    "container" other than "raw"/"auto")."""
+    mode = metadata.get("container", "auto")
+    if mode == "raw":
+        return False
+    if mode != "auto":
+        return True
+    suffix = os.path.splitext(os.fsdecode(os.fspath(path)))[1].lower()
+    return suffix in _CONTAINER_SUFFIXES
+
+
+def _settle(future: asyncio.Future, error: Optional[BaseException]) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)
 
 
 class _Done:

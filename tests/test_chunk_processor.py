@@ -223,17 +223,32 @@ def test_return_exceptions_puts_errors_in_place():
     assert seqs([out[0], out[2]]) == [0, 1]
 
 
-def test_process_chunk_stream_accepts_async_iterables():
+def test_aprocess_chunk_stream_takes_async_and_sync_iterables():
     proc = processor(parallel_processing=2)
 
     async def source():
         for s in (2, 0, 1, 3):
             yield chunk(s)
 
-    async def collect():
-        return [c async for c in proc.process_chunk_stream(source())]
+    async def collect(chunks):
+        return [c async for c in proc.aprocess_chunk_stream(chunks)]
 
-    assert seqs(asyncio.run(collect())) == [0, 1, 2, 3]
+    assert seqs(asyncio.run(collect(source()))) == [0, 1, 2, 3]
+    assert seqs(asyncio.run(collect([chunk(s, "t") for s in (1, 0)]))) == [0, 1]
+
+
+def test_process_chunk_stream_is_sync_and_names_the_async_twin():
+    proc = processor()
+
+    async def source():
+        yield chunk(0)
+
+    agen = source()
+    with pytest.raises(TypeError, match="aprocess_chunk_stream"):
+        proc.process_chunk_stream(agen)
+    asyncio.run(agen.aclose())
+    with pytest.raises(TypeError, match="chunks"):
+        proc.aprocess_chunk_stream(5)
 
 
 def test_every_drop_is_announced():
@@ -365,3 +380,31 @@ def test_parallel_output_identical_to_serial(seed):
         assert seqs(c for c in serial if c.stream_id == sid) == seqs(
             c for c in parallel if c.stream_id == sid)
     assert len(serial) == len(parallel)
+
+
+def test_monitoring_stream_works_with_for_and_async_for():
+    proc = processor()
+    proc.process_batch([chunk(0), chunk(1)])
+    monitor = proc.monitoring_stream(interval=0.01)
+    assert next(monitor).chunks_processed == 2 and next(monitor).chunks_processed == 2
+
+    async def read_two():
+        stream = proc.monitoring_stream(interval=0.01)
+        return [await anext(stream), await anext(stream)]
+
+    assert [s.chunks_processed for s in asyncio.run(read_two())] == [2, 2]
+
+
+def test_validate_then_process_batch_with_codes_and_repr():
+    proc = processor()
+    bad = MediaChunk("s", 1, b"x", ChunkType.AUDIO, checksum="crc32c:00000000")
+    chunks = [chunk(0), bad, chunk(2)]
+    codes = proc.validate(chunks)
+    assert codes[0] == codes[2] == 0 and codes[1] != 0
+    assert proc.validate(chunks, checksums=False) == bytes(3)      # checksums not looked at
+    assert proc.get_stats().chunks_received == 0                      # validate counts nothing
+    with pytest.raises(ValueError, match="codes"):
+        proc.process_batch(chunks, codes[:2])
+    out = proc.process_batch(chunks, codes)
+    assert seqs(out) == [0] and proc.get_stats().validation_failures == 1
+    assert "streams=1" in repr(proc) and "buffered=1/" in repr(proc)

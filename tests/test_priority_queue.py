@@ -251,3 +251,26 @@ def test_async_get_timeout():
             await MediaPriorityQueue(2).aget(timeout=0.02)
 
     asyncio.run(run())
+
+
+def test_repr_shows_capacity_length_policy_and_state():
+    queue = MediaPriorityQueue(8, "drop_newest")
+    queue.enqueue(MediaChunk("s", 0, b"x", ChunkType.AUDIO))
+    assert repr(queue) == "MediaPriorityQueue(capacity=8, length=1, overflow='drop_newest', closed=False)"
+    queue.close()
+    assert repr(queue).endswith("closed=True)")
+
+
+def test_aenqueue_waits_for_room_and_async_for_drains():
+    async def main():
+        queue = MediaPriorityQueue(1)
+        await queue.aenqueue(MediaChunk("s", 0, b"x", ChunkType.AUDIO))
+        waiting = asyncio.ensure_future(queue.aenqueue(MediaChunk("s", 1, b"y", ChunkType.AUDIO)))
+        await asyncio.sleep(0.01)
+        assert not waiting.done()
+        first = await queue.aget()
+        assert await waiting is True
+        queue.close()
+        return [first] + [c async for c in queue]
+
+    assert [c.sequence_number for c in asyncio.run(main())] == [0, 1]

@@ -346,3 +346,61 @@ def test_duplicate_active_stream_id_is_refused(service):
     with pytest.raises(ValueError, match="already active"):
         service.start_live_stream(media(frame_rate=100))
     stream.close()
+
+
+def test_reprs_show_the_state_at_a_glance(tmp_path):
+    with MediaStreamingService(16, overflow="drop_lowest", batch=4) as svc:
+        stream = svc.start_file_stream(write(tmp_path, 100), media("movie"))
+        shared = svc.get_chunk_stream()
+        text = repr(svc)
+        assert "buffer_capacity=16" in text and "'drop_lowest'" in text and "batch=4" in text
+        assert "active_streams=" in text and "closed=False" in text
+        assert "stream_id='movie'" in repr(stream) and "capacity=16" in repr(stream)
+        assert "capacity=16" in repr(shared) and "open=True" in repr(shared)
+        list(stream)
+        shared.close()
+        assert "open=False" in repr(shared)
+    assert "closed=True" in repr(svc)
+
+
+def test_a_service_stream_feeds_the_processor_in_plain_sync_code(tmp_path):
+    from rs2fast.chunk_processor import ChunkProcessor
+    processor = ChunkProcessor()
+    with MediaStreamingService(8) as svc:
+        chunks = list(processor.process_chunk_stream(svc.start_file_stream(write(tmp_path, 95), media())))
+    assert [c.sequence_number for c in chunks] == list(range(10))
+
+
+def test_metrics_stream_works_with_for_and_async_for():
+    with MediaStreamingService(8) as svc:
+        metrics = svc.get_metrics_stream(interval=0.01)
+        first, second = next(metrics), next(metrics)
+        assert first.stream_id == second.stream_id == "*"
+
+        async def read_two():
+            stream = svc.get_metrics_stream(interval=0.01)
+            return [await anext(stream), await anext(stream)]
+
+        assert len(asyncio.run(read_two())) == 2
+    assert list(metrics) == []                          # ends at shutdown
+
+
+
+@pytest.mark.parametrize("live", [False, True])
+def test_the_service_checksums_its_own_chunks_once(tmp_path, live):
+    # The split computes each checksum; validation then checks sizes and ids, not the bytes again.
+    calls = []
+    with MediaStreamingService(64) as svc:
+        validate = svc.processor.validate
+
+        def spy(chunks, **kwargs):
+            calls.append(kwargs)
+            return validate(chunks, **kwargs)
+
+        svc.processor.validate = spy
+        if live:
+            chunks = list(svc.start_live_stream(media(), [b"x" * 95]))
+        else:
+            chunks = list(svc.start_file_stream(write(tmp_path, 95), media()))
+    assert len(chunks) == 10 and all(c.checksum_matches() for c in chunks)
+    assert calls and all(kwargs == {"checksums": False} for kwargs in calls)

@@ -1,6 +1,6 @@
 """Adversarial files and stream lifecycles in the MediaStreamingService: files that are missing,
 empty, truncated, replaced or deleted while being read; paths of the wrong type; a stream id
-started again; and a chunk rejected in the middle of a service stream.
+started again; a chunk size over its type's cap; a MediaStream changed while it streams.
 
 Expected: a missing file raises FileNotFoundError before anything starts; truncation is reported
 as StreamTruncated after a byte-exact prefix; a replaced or deleted file is streamed to its end as
@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from rs2fast.chunk_processor import ChunkProcessorConfig
 from rs2fast.errors import StreamTruncated
 from rs2fast.events import ChunkDropped
 from rs2fast.streaming import MediaStreamingService
@@ -232,17 +233,29 @@ def test_a_stream_id_started_again_after_it_ended_delivers_its_new_chunks():
     assert [e for e in events if isinstance(e, ChunkDropped)] == []
 
 
-def test_a_rejected_chunk_in_a_service_stream_does_not_hold_back_the_rest():
+@pytest.mark.parametrize("content, cap", [(MediaType.AUDIO, "audio_size_limit"),
+                                          (MediaType.VIDEO, "video_size_limit"),
+                                          (MediaType.MIXED, "video_size_limit")])
+def test_a_chunk_size_over_the_type_cap_is_refused_at_start_naming_the_cap(tmp_path, content, cap):
+    # Every chunk of such a stream would be refused by validation: the stream would end "normally"
+    # with nothing delivered. It is refused at start, and leaves nothing behind.
+    limit = getattr(ChunkProcessorConfig(), cap)
+    path = tmp_path / "big.bin"
+    path.write_bytes(b"x" * (limit + 10))
     events = []
-    stream = media("mic", chunk_size=100_000, content=MediaType.AUDIO)
-    pieces = [b"a" * 1000, b"b" * 80_000, b"c" * 1000, b"d" * 1000]   # 80 KB > the audio cap
-    with MediaStreamingService(64) as svc:
+    with MediaStreamingService(8) as svc:
         svc.subscribe(events.append)
-        received = list(svc.start_live_stream(stream, pieces))
-        stats = svc.processor.get_stats()
-    assert [c.sequence_number for c in received] == [0, 2, 3]
-    assert [e.sequence_number for e in events if isinstance(e, ChunkDropped)] == [1]
-    assert stats.chunks_processed == stats.chunks_delivered          # nothing left behind
+        for start in (lambda s: svc.start_file_stream(path, s),
+                      lambda s: svc.start_live_stream(s, [b"x" * (limit + 1)])):
+            with pytest.raises(ValueError, match=cap):
+                start(media("big", chunk_size=limit + 1, content=content))
+        assert list(svc.start_file_stream(path, media("big", chunk_size=limit, content=content)))
+        assert svc.get_metrics("big").dropped_chunks == 0
+    assert not any(isinstance(e, ChunkDropped) for e in events)
+    config = ChunkProcessorConfig(enable_validation=False)       # nothing refuses the chunks then
+    with MediaStreamingService(8, processor_config=config) as svc:
+        chunks = list(svc.start_file_stream(path, media("big", chunk_size=limit + 1, content=content)))
+    assert [len(c) for c in chunks] == [limit + 1, 9]
 
 
 def test_zz_debug_build_leaves_no_live_objects():

@@ -6,6 +6,7 @@ Expected behaviour throughout: a TypeError/ValueError that names the argument at
 a counted, announced validation failure in the processor; never a crash, and never a rejected
 chunk that poisons its sequence number for a later good copy.
 """
+import asyncio
 import gc
 import json
 import mmap
@@ -29,6 +30,7 @@ from rs2fast.errors import ChecksumMismatch, ValidationFailed
 from rs2fast.events import (BufferUnderrun, ChunkDropped, MediaStreamEvent, QualityChanged,
                             StreamStarted, StreamStopped)
 from rs2fast.priority_queue import MediaPriorityQueue
+from rs2fast.streaming import MediaStreamingService
 from rs2fast.types import (ChunkType, MediaChunk, MediaPriority, MediaStream, MediaType,
                            QualityLevel, StreamMetrics)
 from tests.test_leaks import check_debug_counters
@@ -580,6 +582,111 @@ def test_json_stream_and_metrics_with_missing_and_mistyped_fields():
         StreamMetrics.from_dict({k: v for k, v in metrics.items() if k != "bytes_processed"})
     with pytest.raises(TypeError, match="chunks_processed"):
         StreamMetrics.from_dict({**metrics, "chunks_processed": "1"})
+
+
+# --- arguments refused at the call that takes them -------------------------------------------------
+
+@pytest.mark.parametrize("kwargs, error, name", [
+    ({"enable_reordering": "no"}, TypeError, "enable_reordering"),
+    ({"enable_validation": 0}, TypeError, "enable_validation"),
+    ({"verify_checksums": "no"}, TypeError, "verify_checksums"),
+    ({"resync_after": "4"}, TypeError, "resync_after"),
+    ({"resync_after": 2.5}, TypeError, "resync_after"),
+    ({"sequence_timeout": float("nan")}, ValueError, "sequence_timeout"),
+    ({"sequence_timeout": 1e12}, ValueError, "sequence_timeout"),
+    ({"sequence_timeout": float("inf")}, ValueError, "sequence_timeout"),
+    ({"sequence_timeout": timedelta(days=-1)}, ValueError, "sequence_timeout"),
+    ({"sequence_timeout": "5"}, TypeError, "sequence_timeout"),
+    ({"audio_size_limit": 65536.0}, TypeError, "audio_size_limit"),
+    ({"video_size_limit": 1.5e6}, TypeError, "video_size_limit"),
+    ({"other_size_limit": 10.0}, TypeError, "other_size_limit"),
+    ({"parallel_min_bytes": 0.5}, TypeError, "parallel_min_bytes"),
+    ({"batch_size": True}, TypeError, "batch_size"),
+])
+def test_processor_config_refuses_bad_fields_naming_them(kwargs, error, name):
+    with pytest.raises(error, match=name):
+        ChunkProcessorConfig(**kwargs)
+
+
+def test_processor_config_takes_numpy_integers_as_ints():
+    config = ChunkProcessorConfig(max_buffer_size=np.int64(8), resync_after=np.uint8(3),
+                                  other_size_limit=np.int32(100), sequence_timeout=np.int16(2))
+    assert type(config.max_buffer_size) is int and config.max_buffer_size == 8
+    assert config.resync_after == 3 and config.other_size_limit == 100
+    assert config.sequence_timeout == timedelta(seconds=2)
+
+
+@pytest.mark.parametrize("kwargs, error, name", [
+    ({"batch": 1.5}, TypeError, "batch"),
+    ({"batch": "8"}, TypeError, "batch"),
+    ({"batch": 0}, ValueError, "batch"),
+    ({"codec": "h264"}, TypeError, "codec"),
+    ({"underrun_after": "0.1"}, TypeError, "underrun_after"),
+    ({"underrun_after": float("nan")}, ValueError, "underrun_after"),
+    ({"underrun_after": -1}, ValueError, "underrun_after"),
+    ({"adaptive": "yes"}, TypeError, "adaptive"),
+    ({"buffer_capacity": 2.0}, TypeError, "buffer_capacity"),
+])
+def test_the_service_refuses_bad_arguments_naming_them(kwargs, error, name):
+    with pytest.raises(error, match=name):
+        MediaStreamingService(**kwargs)
+
+
+def test_the_service_takes_numpy_integers_for_counts():
+    with MediaStreamingService(np.int64(8), batch=np.int32(2)) as svc:
+        assert svc.buffer_capacity == 8 and svc.batch == 2
+        got = list(svc.start_live_stream(stream("n"), [b"x" * 40], max_chunks=np.uint16(3)))
+    assert [c.sequence_number for c in got] == [0, 1, 2] and got[-1].is_final
+
+
+@pytest.mark.parametrize("bad, error", [("5", TypeError), (2.0, TypeError), (-1, ValueError),
+                                        (True, TypeError)])
+def test_max_chunks_errors_name_the_argument(bad, error):
+    with MediaStreamingService(8) as svc:
+        with pytest.raises(error, match="max_chunks"):
+            svc.start_live_stream(stream("m"), [b"x"], max_chunks=bad)
+
+
+@pytest.mark.parametrize("bad", ["x", None, 5, {"id": "s"}])
+def test_a_file_stream_of_something_else_than_a_media_stream_is_a_type_error(tmp_path, bad):
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"x")
+    with MediaStreamingService(8) as svc:
+        with pytest.raises(TypeError, match="stream"):
+            svc.start_file_stream(path, bad)
+        with pytest.raises(TypeError, match="stream"):
+            svc.start_live_stream(bad)
+
+
+def test_queue_counts_take_numpy_integers_and_async_timeouts_are_checked_first():
+    queue = MediaPriorityQueue(8)
+    for seq in range(3):
+        queue.enqueue(MediaChunk("q", seq, b"x", P))
+    assert [c.sequence_number for c in queue.get_batch(np.int64(2))] == [0, 1]
+
+    async def main():
+        for bad, error in (("soon", TypeError), (float("nan"), ValueError), (-1, ValueError)):
+            with pytest.raises(error, match="timeout"):
+                await queue.aget(timeout=bad)            # a chunk is there: still refused
+            with pytest.raises(error, match="timeout"):
+                await queue.aenqueue(MediaChunk("q", 9, b"x", P), timeout=bad)
+
+    asyncio.run(main())
+    assert len(queue) == 1
+
+
+def test_metrics_and_monitoring_intervals_are_checked_at_the_call():
+    proc = ChunkProcessor()
+    with MediaStreamingService(8) as svc:
+        for bad, error in (("1", TypeError), (0, ValueError), (float("nan"), ValueError)):
+            with pytest.raises(error, match="interval"):
+                svc.get_metrics_stream(bad)
+            with pytest.raises(error, match="interval"):
+                proc.monitoring_stream(bad)
+
+
+def stream(stream_id, chunk_size=10):
+    return MediaStream(stream_id, 7, MediaType.VIDEO, QualityLevel.HIGH, chunk_size)
 
 
 def test_zz_debug_build_leaves_no_live_objects():
