@@ -1,9 +1,12 @@
-"""FileWindows: the bytes of an open file, window by window, without copying where that is safe.
+"""FileWindows: the bytes of an open file, window by window.
 
-A regular file is mapped read-only once and each window is a view of the mapping (no copy: the
-chunks split from it are views too). Before each window the file's size is checked again, so a file
-that shrank gives StreamTruncated instead of a fault on pages that no longer exist. Anything else
-(a pipe, a device, a file that cannot be mapped, an empty file) is read with `pread` into new bytes.
+By default each window is read with `pread` into new bytes (one copy; the chunks split from it are
+views of it), and a short read means the file shrank: StreamTruncated. With `use_mmap`, a regular
+file is mapped read-only once and each window is a view of the mapping (no copy at all). Before each
+window the file's size is checked again, so a file that shrank gives StreamTruncated instead of a
+fault; but a view handed out earlier faults (SIGBUS) if it is read after its part of the file was
+cut off, so mapping is for files nobody shrinks while their chunks are alive. Anything that cannot
+be mapped (a pipe, a device, an empty file) is read with `pread`.
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from rs2fast.errors import StreamTruncated
 class FileWindows:
     """Windows `[offset, offset + length)` of the file open on `fd`, of `size` bytes at start."""
 
-    def __init__(self, fd: int, stream_id: str, *, use_mmap: bool = True) -> None:
+    def __init__(self, fd: int, stream_id: str, *, use_mmap: bool) -> None:
         info = os.fstat(fd)
         self.fd = fd
         self.size = info.st_size

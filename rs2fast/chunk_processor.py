@@ -19,6 +19,7 @@ from typing import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, L
 
 from rs2fast import _chunk, _reorder
 from rs2fast._params import count_arg, flag_arg, seconds_arg
+from rs2fast._batch import ChunkBatch
 from rs2fast._chunk import MediaChunk
 from rs2fast._notify import EventEmitter, PeriodicSnapshots
 from rs2fast._pool import WorkerPool
@@ -238,11 +239,13 @@ class ChunkProcessor:
     def process_batch(self, chunks: Iterable[MediaChunk], codes: Optional[bytes] = None, *,
                       return_exceptions: bool = False) -> list:
         """Process many chunks at once (validation on the worker pool, reordering in C per stream);
-        return the ready chunks, in order per stream. `codes` are `validate`'s codes for exactly
+        return the ready chunks, in order per stream (a ChunkBatch for a ChunkBatch, else a list).
+        `codes` are `validate`'s codes for exactly
         these chunks, when the caller validated them already (else they are validated here,
         checksums verified). Rejected chunks are counted and announced; with
         `return_exceptions=True` their errors also appear in the output at the point where the
         chunk was handled (and the output keeps the input's order across streams too)."""
+        given_batch = isinstance(chunks, ChunkBatch)
         chunks = _chunk_list(chunks)
         if codes is None:
             codes = self._codes(chunks, parallel=True, checksums=True)
@@ -267,7 +270,7 @@ class ChunkProcessor:
                 out += self._take_pending()
                 self._reorder_grouped(chunks, bytes(codes), now_ns, out)
             self._busy_ns += time.perf_counter_ns() - started
-        return out
+        return ChunkBatch._from_list(out) if given_batch and not return_exceptions else out
 
     def _codes(self, chunks: list, parallel: bool, checksums: bool) -> bytes:
         """Validation codes for `chunks` (all 0 when validation is off); `parallel` lets big
@@ -518,7 +521,7 @@ class ChunkProcessor:
         # Bring the counters up to date after chunks went into and out of a stream's buffer.
         reorder = stream.reorder
         buffered = reorder.buffered
-        buffered_bytes = sum(map(len, reorder.buffered_items())) if buffered else 0
+        buffered_bytes = reorder.buffered_bytes
         self._buffered += buffered - stream.buffered
         self._buffered_bytes += buffered_bytes - stream.buffered_bytes
         stream.buffered, stream.buffered_bytes = buffered, buffered_bytes

@@ -13,9 +13,10 @@ import threading
 import time
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable, Iterable, Iterator, List, Optional, Union
+from typing import Callable, Iterable, Iterator, Optional, Union
 
 from rs2fast._params import count_arg
+from rs2fast._batch import ChunkBatch
 from rs2fast._chunk import MediaChunk
 from rs2fast._queue import QueueCore
 from rs2fast._notify import EventEmitter, LoopWaiters, wait_woken
@@ -211,22 +212,23 @@ class MediaPriorityQueue(QueueCore):
     def _get_nowait_slow(self) -> MediaChunk:
         raise QueueClosed() if self.closed else QueueEmpty()
 
-    def get_batch(self, max_items: int, timeout: Optional[float] = None) -> List[MediaChunk]:
-        """Up to `max_items` chunks in priority order, waiting for the first one; [] once the queue is
-        closed and drained or when `timeout` passes with nothing queued."""
+    def get_batch(self, max_items: int, timeout: Optional[float] = None) -> ChunkBatch:
+        """Up to `max_items` chunks in priority order as a ChunkBatch, waiting for the first one; an
+        empty batch once the queue is closed and drained or when `timeout` passes with nothing
+        queued."""
         max_items = count_arg(max_items, "max_items", 1)
         _deadline(timeout)            # a bad timeout is refused before anything is taken
         try:
             first = self.get(timeout)
         except (QueueClosed, QueueEmpty):
-            return []
+            return ChunkBatch()
         rest = self.heap.pop_batch(max_items - 1) if max_items > 1 else []
         if rest:
             self.dequeued += len(rest)
             if self.put_waiters:
                 with self._lock:
                     self._notify_putters(len(rest))
-        return [first, *rest]
+        return ChunkBatch._from_list([first, *rest])
 
     def dequeue(self) -> Iterator[MediaChunk]:
         """RS2's dequeue stream, as a blocking iterator that ends when the queue is closed and drained."""

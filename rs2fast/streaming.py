@@ -28,10 +28,13 @@ from typing import Any, Callable, List, Optional, Tuple, Union
 
 from rs2fast._params import count_arg, flag_arg, seconds_arg
 from rs2fast._chunk import MediaChunk, gop_chunk_type, split_buffer
+from rs2fast._cursor import BatchCursor
+from rs2fast._file_windows import FileWindows
+from rs2fast._ring import ChunkRing
 from rs2fast._notify import EventEmitter, LoopWaiters, PeriodicSnapshots
 from rs2fast.chunk_processor import ChunkProcessor, ChunkProcessorConfig
 from rs2fast.codec import CodecFactory, MediaCodec
-from rs2fast.errors import QueueClosed, QueueEmpty, QueueFull, StreamTruncated
+from rs2fast.errors import QueueClosed, QueueEmpty, QueueFull
 from rs2fast.events import (BufferUnderrun, ChunkDropped, MediaStreamEvent, QualityChanged,
                             StreamStarted, StreamStopped)
 from rs2fast.priority_queue import MediaPriorityQueue, OverflowPolicy
@@ -63,42 +66,70 @@ class _Stop(Exception):
 
 
 class _Channel:
-    """A stream's own bounded buffer, delivered in sequence order (subclasses say how it fills).
+    """A stream's own bounded buffer (a ChunkRing, in C), delivered in sequence order.
 
-    Storage (`take`, `put_many`, `clear`, `close`, `fill`) and waiting (`_wake`, `async_waiter`,
+    Files: the producer waits for room, nothing is lost. Live streams never wait: when full, the
+    worst queued chunk (lowest priority, then highest sequence) is evicted if the newcomer outranks
+    it, else the newcomer is dropped. The ring is used once per batch under `cond`; storage
+    (`take`, `put_many`, `clear`, `close`, `fill`) and waiting (`_wake`, `async_waiter`,
     `forget_waiter`) are kept apart: threads wait on `cond`, coroutines on loop futures.
     """
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, live: bool) -> None:
         self.capacity = capacity
-        self.size = 0
+        self.ring = ChunkRing(capacity, live)
         self.cond = threading.Condition()
         self.closed = False
         self.error: Optional[BaseException] = None
         self._async_waiters = LoopWaiters()
 
+    @property
+    def size(self) -> int:
+        """Chunks queued."""
+        return len(self.ring)
+
     def take(self, max_items: int, timeout: Optional[float]) -> Optional[list]:
         """Up to `max_items` chunks in sequence order, waiting up to `timeout` seconds (0: not at
         all) for the first; [] on timeout; None when closed and drained."""
         with self.cond:
-            if not self.size and not self.closed and timeout != 0:
+            ring = self.ring
+            if not ring and not self.closed and timeout != 0:
                 self.cond.wait(timeout)
-            if not self.size:
+            if not ring:
                 return None if self.closed else []
-            batch = self._pop(max_items)
-            self.size -= len(batch)
+            batch = ring.take(max_items)
             self.cond.notify_all()             # a file producer may wait for room
             return batch
 
+    def put_many(self, chunks: list, keep_going: Callable[[], bool]) -> list:
+        """Queue all `chunks` (files: waiting for room); returns the dropped ones (live only)."""
+        with self.cond:
+            if self.ring.live:
+                dropped = self.ring.push_shedding(chunks)
+                self._wake()
+                return dropped
+            done = 0
+            while done < len(chunks):
+                pushed = self.ring.push(chunks, done)
+                if pushed:
+                    done += pushed
+                    self._wake()
+                    continue
+                if self.closed:               # its consumer left: the shared stream may still read
+                    return []
+                if not keep_going():
+                    raise _Stop()
+                self.cond.wait(_POLL)
+        return []
+
     def fill(self) -> float:
         """Fraction of the capacity in use."""
-        return self.size / self.capacity
+        return len(self.ring) / self.capacity
 
     def clear(self) -> None:
         """Forget everything queued (the consumer is gone)."""
         with self.cond:
-            self._clear()
-            self.size = 0
+            self.ring.clear()
             self.cond.notify_all()
 
     def close(self, error: Optional[BaseException] = None) -> None:
@@ -121,7 +152,7 @@ class _Channel:
         """A future of the running loop, completed when chunks arrive or the channel closes; None
         when there is something to take (or the end to see) right now."""
         with self.cond:
-            if self.size or self.closed:
+            if self.ring or self.closed:
                 return None
             return self._async_waiters.add()
 
@@ -129,87 +160,6 @@ class _Channel:
         """The coroutine stopped waiting on `waiter` (woken, timed out or cancelled)."""
         with self.cond:
             self._async_waiters.discard(waiter)
-
-
-class _FileChannel(_Channel):
-    """Files: the producer waits for room, nothing is lost."""
-
-    def __init__(self, capacity: int) -> None:
-        super().__init__(capacity)
-        self.items: deque = deque()
-
-    def put_many(self, chunks: list, keep_going: Callable[[], bool]) -> list:
-        """Queue all `chunks`, waiting for room; returns the dropped ones (none, for files)."""
-        done = 0
-        with self.cond:
-            while done < len(chunks):
-                room = self.capacity - self.size
-                if room <= 0:
-                    if self.closed:           # its consumer left: the shared stream may still read
-                        return []
-                    if not keep_going():
-                        raise _Stop()
-                    self.cond.wait(_POLL)
-                    continue
-                part = chunks[done:done + room]
-                self.items.extend(part)
-                self.size += len(part)
-                done += len(part)
-                self._wake()
-        return []
-
-    def _pop(self, count: int) -> list:
-        popleft = self.items.popleft
-        return [popleft() for _ in range(min(count, self.size))]
-
-    def _clear(self) -> None:
-        self.items.clear()
-
-
-class _LiveChannel(_Channel):
-    """Live streams never wait: when full, the worst queued chunk (lowest priority, then highest
-    sequence) is evicted if the newcomer outranks it, else the newcomer is dropped. One FIFO per
-    priority keeps both steps O(1)."""
-
-    def __init__(self, capacity: int) -> None:
-        super().__init__(capacity)
-        self.by_priority = {priority: deque() for priority in MediaPriority}
-
-    def put_many(self, chunks: list, keep_going: Callable[[], bool]) -> list:
-        """Queue `chunks`; returns the chunks dropped to make room (newcomers or evicted ones)."""
-        dropped = []
-        with self.cond:
-            for chunk in chunks:
-                if self.size < self.capacity:
-                    self.by_priority[chunk.priority].append(chunk)
-                    self.size += 1
-                    continue
-                worst = next(q for _, q in sorted(self.by_priority.items()) if q)
-                if _rank(chunk) <= _rank(worst[-1]):
-                    dropped.append(chunk)
-                else:
-                    dropped.append(worst.pop())
-                    self.by_priority[chunk.priority].append(chunk)
-            self._wake()
-        return dropped
-
-    def _pop(self, count: int) -> list:
-        queues = [q for q in self.by_priority.values() if q]
-        batch = []
-        while len(batch) < count and queues:
-            head = min(queues, key=lambda q: q[0].sequence_number)
-            batch.append(head.popleft())
-            if not head:
-                queues.remove(head)
-        return batch
-
-    def _clear(self) -> None:
-        for queue in self.by_priority.values():
-            queue.clear()
-
-
-def _rank(chunk: MediaChunk):
-    return (int(chunk.priority), -chunk.sequence_number)
 
 
 @dataclass
@@ -234,7 +184,7 @@ class _ActiveStream:
         self.frame_ns = round(1e9 / self.frame_rate)
         self.chunk_type = ChunkType.AUDIO if stream.content_type == MediaType.AUDIO else None
         self.live = live
-        self.channel = (_LiveChannel if live else _FileChannel)(service.buffer_capacity)
+        self.channel = _Channel(service.buffer_capacity, live)
         self.stop = threading.Event()
         self.attached = True          # the user's stream object is alive and open
         self.counters = _Counters()
@@ -265,19 +215,20 @@ def _frame_rate(stream: MediaStream, default: float) -> float:
     return rate
 
 
-class ChunkStream:
+class ChunkStream(BatchCursor):
     """The chunks of one stream: an iterator, an async iterator and a (async) context manager.
 
     Closing it (or dropping the last reference) tells the producer that this consumer is gone.
-    A file that shrinks while it is read ends the iteration with StreamTruncated. `async for`
-    waits on the event loop (no thread); a cancelled `anext` takes no chunk.
+    A file that shrinks while it is read ends the iteration with StreamTruncated. `for` and
+    `async for` take chunks from the batch in hand in C and wait only when it is used up; `async
+    for` waits on the event loop (no thread), and a cancelled `anext` takes no chunk. `batches()`
+    gives the same chunks as ChunkBatch objects (numpy columns for whole windows).
     """
 
     def __init__(self, active: _ActiveStream, batch: int, stream: MediaStream) -> None:
         self._active = active
-        self._batch = batch
+        self.fetch_size = batch
         self._stream = stream
-        self._ready: deque = deque()
         self._finalizer = weakref.finalize(self, _detach, active)
 
     @property
@@ -303,53 +254,36 @@ class ChunkStream:
         active = self._active
         state = "finished" if active.finished else "closed" if not self._finalizer.alive else "running"
         return (f"ChunkStream(stream_id={active.stream.id!r}, live={active.live}, state={state!r}, "
-                f"buffered={active.channel.size + len(self._ready)}, "
+                f"buffered={active.channel.size + self.in_hand}, "
                 f"capacity={active.channel.capacity})")
 
-    def __iter__(self) -> "ChunkStream":
-        return self
-
-    def __next__(self) -> MediaChunk:
-        while not self._ready:
-            batch = self._take_waiting()
-            if batch is None:
-                raise StopIteration
-            self._ready.extend(batch)
-        return self._ready.popleft()
-
-    def __aiter__(self) -> "ChunkStream":
-        return self
-
-    async def __anext__(self) -> MediaChunk:
-        while not self._ready:
-            batch = self._take(0)
-            if batch is None:
-                raise StopAsyncIteration
-            if batch:
-                self._ready.extend(batch)
-            else:
-                await self._wait_async()
-        return self._ready.popleft()
-
-    def _take(self, timeout: Optional[float]) -> Optional[list]:
-        channel = self._active.channel
-        batch = channel.take(self._batch, timeout)
-        if batch is None and channel.error is not None:
-            error, channel.error = channel.error, None
-            raise error
-        return batch
-
-    def _take_waiting(self) -> Optional[list]:
+    def _fetch(self, max_items: int) -> Optional[list]:
         # Blocks this thread until chunks come; a wait of `underrun_after` announces BufferUnderrun.
-        batch = self._take(0)
+        batch = self._take(max_items, 0)
         waiting_since = time.monotonic()
         announced = False
         while batch == []:
-            batch = self._take(_POLL)
+            batch = self._take(max_items, _POLL)
             if (batch == [] and not announced and
                     time.monotonic() - waiting_since >= self._active.service.underrun_after):
                 self._active.service._underrun(self._active)
                 announced = True
+        return batch
+
+    async def _afetch(self, max_items: int) -> Optional[list]:
+        # Nothing is taken while this coroutine is parked, so a cancelled wait takes nothing.
+        while True:
+            batch = self._take(max_items, 0)
+            if batch != []:
+                return batch
+            await self._wait_async()
+
+    def _take(self, max_items: int, timeout: Optional[float]) -> Optional[list]:
+        channel = self._active.channel
+        batch = channel.take(max_items, timeout)
+        if batch is None and channel.error is not None:
+            error, channel.error = channel.error, None
+            raise error
         return batch
 
     async def _wait_async(self) -> None:
@@ -518,6 +452,12 @@ class MediaStreamingService:
     up), announced as QualityChanged. A consumer that waits `underrun_after` seconds on an empty
     stream buffer while its stream is active gets one BufferUnderrun event per wait.
 
+    File chunks are views of windows read with `pread` (one copy). `map_files=True` maps regular
+    files instead and hands out views of the mapping (no copy at all: the fastest way to checksum
+    big chunks), for files nobody shrinks while their chunks are alive: the size is checked before
+    each window (StreamTruncated), but a chunk already handed out faults (SIGBUS) when it is read
+    after its part of the file was cut off.
+
     Chunks the service splits itself carry the checksum computed in the same pass as the split and
     are not verified again (their size and ids are still validated); checksums of bytes that come
     from outside are verified where they enter (the processor's own methods, decoding).
@@ -526,7 +466,8 @@ class MediaStreamingService:
     def __init__(self, buffer_capacity: int = 1024, *, codec: Optional[MediaCodec] = None,
                  processor_config: Optional[ChunkProcessorConfig] = None,
                  overflow: Union[str, OverflowPolicy] = "block", batch: int = 64,
-                 adaptive: bool = False, underrun_after: float = 0.1) -> None:
+                 adaptive: bool = False, underrun_after: float = 0.1,
+                 map_files: bool = False) -> None:
         buffer_capacity = count_arg(buffer_capacity, "buffer_capacity", 1)
         if codec is not None and not isinstance(codec, MediaCodec):
             raise TypeError(f"codec must be a MediaCodec or None, not {type(codec).__name__}")
@@ -535,6 +476,7 @@ class MediaStreamingService:
         self.batch = count_arg(batch, "batch", 1)
         self.adaptive = flag_arg(adaptive, "adaptive")
         self.underrun_after = seconds_arg(underrun_after, "underrun_after")
+        self.map_files = flag_arg(map_files, "map_files")
         self._emitter = EventEmitter(self._dispatch)
         self._processor = ChunkProcessor(processor_config or ChunkProcessorConfig(),
                                          on_event=self._component_drop)
@@ -783,20 +725,22 @@ class MediaStreamingService:
     # --- producers -------------------------------------------------------------------------------
 
     def _file_producer(self, active: _ActiveStream, file, path: str) -> None:
-        # Windows of whole chunks are read (pread), split, checksummed and validated by up to
-        # `parallel_processing` workers at once, then reordered and delivered by this thread.
+        # Windows of whole chunks (pread copies, or views of the mapped file with `map_files`) are
+        # split, checksummed and validated by up to `parallel_processing` workers at
+        # once, then reordered and delivered by this thread.
         stream = active.stream
         fd = file.fileno()
         pool = self._processor.pool
         with file:
-            size = os.fstat(fd).st_size
+            windows = FileWindows(fd, stream.id, use_mmap=self.map_files)
+            size = windows.size
             window = stream.chunk_size * max(1, min(self.batch * 16, _READ_WINDOW // stream.chunk_size))
             pending: deque = deque()
             offset = sequence = 0
             while (offset < size or pending) and active.keep_going():
                 while offset < size and len(pending) < pool.workers:
                     length = min(window, size - offset)
-                    job = (fd, offset, length, sequence, offset + length >= size)
+                    job = (windows, offset, length, sequence, offset + length >= size)
                     pending.append(pool.submit(self._read_window, active, *job) if pool.workers > 1
                                    else _Done(self._read_window(active, *job)))
                     offset += length
@@ -806,13 +750,9 @@ class MediaStreamingService:
                 log.warning("rs2fast: %s was replaced while being streamed; the file that was "
                             "open was streamed to its end", path)
 
-    def _read_window(self, active: _ActiveStream, fd: int, offset: int, length: int,
+    def _read_window(self, active: _ActiveStream, windows: FileWindows, offset: int, length: int,
                      sequence: int, last: bool) -> tuple:
-        data = _pread_up_to(fd, length, offset)
-        if len(data) < length:
-            raise StreamTruncated(f"file shrank while being read (ended at byte {offset + len(data)}, "
-                                  f"expected {offset + length})", stream_id=active.stream.id)
-        chunks = self._split(active, data, sequence, mark_final=last)
+        chunks = self._split(active, windows.read(offset, length), sequence, mark_final=last)
         return chunks, self._processor.validate(chunks, checksums=False)
 
     def _container_producer(self, active: _ActiveStream, reader) -> None:
@@ -1125,22 +1065,6 @@ class _Done:
 
     def result(self):
         return self._value
-
-
-def _pread_up_to(fd: int, size: int, offset: int) -> bytes:
-    """Read `size` bytes at `offset`, fewer only at the end of the file."""
-    data = os.pread(fd, size, offset)
-    if len(data) in (0, size):
-        return data
-    pieces = [data]
-    got = len(data)
-    while got < size:
-        piece = os.pread(fd, size - got, offset + got)
-        if not piece:
-            break
-        pieces.append(piece)
-        got += len(piece)
-    return b"".join(pieces)
 
 
 def _was_replaced(path: str, fd: int) -> bool:

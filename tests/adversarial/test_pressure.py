@@ -241,7 +241,7 @@ def test_close_wakes_blocked_producers_and_consumers():
     full.close()
     empty.close()
     assert joined(*threads)
-    assert sorted(type(o).__name__ for o in outcomes) == ["QueueClosed"] * 3 + ["list"]
+    assert sorted(type(o).__name__ for o in outcomes) == ["ChunkBatch"] + ["QueueClosed"] * 3
     assert full.get_nowait().sequence_number == 0        # what was queued can still be drained
     with pytest.raises(QueueClosed):
         full.get_nowait()
