@@ -294,8 +294,8 @@ cdef int _length_size(object value) except -1:
     return value
 
 
-cdef object _error(H264Error* err):
-    """The MediaFormatError describing `err`."""
+cdef str h264_error_text(H264Error* err):
+    """What `err` says is wrong, as "H.264: ..." text."""
     cdef int status = err.status
     cdef size_t at = err.offset
     if status == H264_NO_NAL_UNITS:
@@ -328,7 +328,12 @@ cdef object _error(H264Error* err):
         text = f"data partition B/C at offset {at} without a partition A in the access unit"
     else:
         text = f"malformed bitstream (status {status}) at offset {at}"
-    return MediaFormatError(f"H.264: {text}")
+    return f"H.264: {text}"
+
+
+cdef object _error(H264Error* err):
+    """The MediaFormatError describing `err`."""
+    return MediaFormatError(h264_error_text(err))
 
 
 def classify_access_unit(data, framing="annexb", length_size=4):

@@ -16,6 +16,7 @@ from fractions import Fraction
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from rs2fast._enums import ChunkType, MediaType, QualityLevel
+from rs2fast._h264 import classify_access_unit
 from rs2fast.errors import CodecUnavailable, DecodingFailed, EncodingFailed, InvalidData, UnsupportedFormat
 
 AV_INSTALL_COMMAND = 'pip install "rs2fast[av]"'
@@ -181,14 +182,6 @@ def _sidedata_pict_type(packet) -> int:
     return raw[4] if len(raw) > 4 else 0
 
 
-def _h264_classifier():
-    try:
-        from rs2fast._h264 import classify_access_unit
-    except ImportError:
-        return None
-    return classify_access_unit
-
-
 def _asc_fields(extradata: Optional[bytes]) -> Optional[Tuple[int, int, int]]:
     """(object type, sampling index, channel config) of an AAC AudioSpecificConfig when ADTS can
     express it (object types 1..4, a tabled rate, channel config 1..7), else None."""
@@ -305,7 +298,7 @@ class AvVideoEncoder:
         self._frame_ns = config.frame_duration_ns
         self._next_index = 0
         self._stamps: Dict[int, int] = {}
-        self._classify = _h264_classifier() if context.name == "h264" else None
+        self._h264 = context.name == "h264"
         self._closed = False
 
     @property
@@ -398,9 +391,9 @@ class AvVideoEncoder:
         kind = PICT_TYPE_CHUNK.get(_sidedata_pict_type(packet))
         if kind is not None:
             return kind
-        if self._classify is not None:
+        if self._h264:
             try:
-                return self._classify(data, "annexb")
+                return classify_access_unit(data, "annexb")
             except Exception:   # the encoder's own output: fall back to its keyframe flag
                 pass
         return ChunkType.VIDEO_I_FRAME if keyframe else ChunkType.VIDEO_P_FRAME
