@@ -13,8 +13,9 @@ left to the caller, who learns the type from a decoder) and its time base as nan
 `read` and `emit` are the two halves of the same per-packet step for the decoding path.
 """
 cimport cython
-from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.buffer cimport PyBUF_READ, PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.memoryview cimport PyMemoryView_FromMemory
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from libc.stdint cimport INT64_MAX, INT64_MIN, int64_t, uint8_t, uint32_t, uint64_t
 
@@ -87,6 +88,31 @@ cdef struct PacketFields:
     bint keyframe
     int type_code              # -1: typed later by decoding
     Py_ssize_t pieces
+
+
+@cython.final
+@cython.auto_pickle(False)
+cdef class PacketData:
+    """A demuxed packet's bytes, borrowed without a copy: holds the packet's buffer export for as
+    long as chunks point into it."""
+
+    cdef Py_buffer view
+    cdef bint held
+
+    def __cinit__(self, packet):
+        PyObject_GetBuffer(packet, &self.view, PyBUF_SIMPLE)
+        self.held = True
+
+    def __dealloc__(self):
+        if self.held:
+            PyBuffer_Release(&self.view)
+            self.held = False
+
+    def __len__(self):
+        return self.view.len
+
+    def __bytes__(self):
+        return PyBytes_FromStringAndSize(<char*>self.view.buf, self.view.len)
 
 
 @cython.final
@@ -228,7 +254,7 @@ cdef class PacketChunker:
 
     def read(self, packet):
         """One packet's fields, or None for an empty packet (the flush packet PyAV adds at the end):
-        [first sequence, stream index, data, timestamp ns, pts, dts, duration, keyframe, pieces,
+        [first sequence, stream index, PacketData, timestamp ns, pts, dts, duration, keyframe, pieces,
         ChunkType or None when the stream is typed by decoding]. Its sequence numbers are taken."""
         cdef PacketFields fields
         data = self._take(packet, &fields)
@@ -247,7 +273,7 @@ cdef class PacketChunker:
         try:
             for entry in entries:
                 first, index, data, ts, pts, dts, duration, keyframe, pieces, chunk_type = entry
-                if type(data) is not bytes or chunk_type is None:
+                if type(data) is not PacketData or chunk_type is None:
                     raise TypeError("emit() takes entries made by read(), with their types set")
                 fields.stream_index = index
                 fields.timestamp_ns = ts
@@ -257,7 +283,7 @@ cdef class PacketChunker:
                 fields.keyframe = keyframe
                 fields.type_code = chunk_type
                 fields.pieces = pieces
-                self._emit_at(batch, <bytes>data, &fields, first)
+                self._emit_at(batch, <PacketData>data, &fields, first)
         finally:
             self._flush_rows()
 
@@ -267,23 +293,18 @@ cdef class PacketChunker:
 
     # --- the per-packet step ------------------------------------------------------------------------
 
-    cdef object _take(self, object packet, PacketFields* fields):
-        """Copy one packet's bytes and read its fields; type it unless decoding must. Returns the
+    cdef PacketData _take(self, object packet, PacketFields* fields):
+        """Borrow one packet's bytes and read its fields; type it unless decoding must. Returns the
         bytes, or None for an empty packet. Takes the packet's sequence numbers."""
-        cdef Py_buffer view
+        cdef PacketData data = PacketData(packet)
         cdef StreamPlan* plan
         cdef Py_ssize_t index
         cdef H264Error err
         cdef int kind
         cdef const uint8_t* ptr
         cdef size_t size
-        PyObject_GetBuffer(packet, &view, PyBUF_SIMPLE)
-        try:
-            if view.len == 0:
-                return None
-            data = PyBytes_FromStringAndSize(<char*>view.buf, view.len)
-        finally:
-            PyBuffer_Release(&view)
+        if data.view.len == 0:
+            return None
         index = packet.stream_index
         if not 0 <= index < self.plan_count or self.plans[index].typing == TYPING_NONE:
             raise ValueError(f"a packet of stream {index}, which is not demuxed")
@@ -316,12 +337,12 @@ cdef class PacketChunker:
             fields.duration = 0 if duration is None else duration
         else:
             fields.duration = 0
-        fields.pieces = (PyBytes_GET_SIZE(data) + self.chunk_size - 1) // self.chunk_size
+        fields.pieces = (data.view.len + self.chunk_size - 1) // self.chunk_size
         if plan.fixed_type >= 0:
             fields.type_code = plan.fixed_type
         elif plan.typing == TYPING_BITSTREAM:
-            ptr = <const uint8_t*>PyBytes_AS_STRING(data)
-            size = <size_t>PyBytes_GET_SIZE(data)
+            ptr = <const uint8_t*>data.view.buf
+            size = <size_t>data.view.len
             if size >= NOGIL_BYTES:
                 with nogil:
                     kind = h264_classify(ptr, size, plan.framing, plan.length_size, &err)
@@ -338,7 +359,7 @@ cdef class PacketChunker:
             fields.type_code = -1
         plan.packets += 1
         self.packets_read += 1
-        self.bytes_read += PyBytes_GET_SIZE(data)
+        self.bytes_read += data.view.len
         self.sequence += <uint64_t>fields.pieces
         return data
 
@@ -352,13 +373,14 @@ cdef class PacketChunker:
             raise ValueError(f"timestamp_ns {value} is outside the int64 range")
         return value
 
-    cdef int _emit(self, list batch, bytes data, PacketFields* fields) except -1:
+    cdef int _emit(self, list batch, PacketData data, PacketFields* fields) except -1:
         return self._emit_at(batch, data, fields, self.sequence - <uint64_t>fields.pieces)
 
-    cdef int _emit_at(self, list batch, bytes data, PacketFields* fields, uint64_t first) except -1:
+    cdef int _emit_at(self, list batch, PacketData data, PacketFields* fields,
+                      uint64_t first) except -1:
         """Append the chunks of one typed packet whose first sequence number is `first`."""
-        cdef const uint8_t* ptr = <const uint8_t*>PyBytes_AS_STRING(data)
-        cdef Py_ssize_t size = PyBytes_GET_SIZE(data)
+        cdef const uint8_t* ptr = <const uint8_t*>data.view.buf
+        cdef Py_ssize_t size = data.view.len
         cdef Py_ssize_t offset = 0
         cdef Py_ssize_t length
         cdef uint64_t sequence = first
@@ -376,7 +398,8 @@ cdef class PacketChunker:
             self._row(first, fields)
         return 0
 
-    cdef object _checksum(self, bytes data, const uint8_t* ptr, Py_ssize_t offset, Py_ssize_t length):
+    cdef object _checksum(self, PacketData data, const uint8_t* ptr, Py_ssize_t offset,
+                          Py_ssize_t length):
         cdef uint32_t crc
         if self.algorithm == CHECKSUM_NONE:
             return None
@@ -387,9 +410,7 @@ cdef class PacketChunker:
             else:
                 crc = crc32c_update(0, ptr + offset, <size_t>length)
             return crc32c_string(crc)
-        if offset == 0 and length == PyBytes_GET_SIZE(data):
-            return checksum_hex(data, "sha256")
-        return checksum_hex(memoryview(data)[offset:offset + length], "sha256")
+        return checksum_hex(PyMemoryView_FromMemory(<char*>ptr + offset, length, PyBUF_READ), "sha256")
 
     # --- packet table rows --------------------------------------------------------------------------
 

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
 import sys
 from collections import Counter
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from rs2fast._chunk import MediaChunk, validate_batch, VALIDATION_CHECKSUM_MISMATCH
-from rs2fast.container import (ContainerReader, PacketTable, demux_chunks, is_container_path,
-                               iter_packets, probe, remux, wants_demux)
+from rs2fast._chunk import MediaChunk, checksum_hex, validate_batch, VALIDATION_CHECKSUM_MISMATCH
+from rs2fast._packets import PacketChunker
+from rs2fast.container import (ContainerReader, PacketRecord, PacketTable, demux_chunks,
+                               is_container_path, iter_packets, probe, remux, wants_demux)
 from rs2fast.errors import CodecError, CodecUnavailable, MediaFormatError, StreamTruncated
 from rs2fast.types import ChunkType, MediaStream, MediaType, QualityLevel
 
@@ -25,14 +27,7 @@ from media_fixtures import (AV_REASON, decoded_audio, decoded_frames, demuxed_pa
 I, P, B, A = ChunkType.VIDEO_I_FRAME, ChunkType.VIDEO_P_FRAME, ChunkType.VIDEO_B_FRAME, ChunkType.AUDIO
 PICT = {1: I, 2: P, 3: B}
 
-try:
-    import rs2fast._h264  # noqa: F401
-    HAVE_H264 = True
-except ImportError:
-    HAVE_H264 = False
-
-TYPINGS = ["decode", pytest.param("bitstream", marks=pytest.mark.skipif(
-    not HAVE_H264, reason="rs2fast._h264 is not built"))]
+TYPINGS = ["decode", "bitstream"]
 
 
 # --- without PyAV ----------------------------------------------------------------------------------
@@ -66,6 +61,159 @@ def test_without_av_container_ingest_names_the_pip_command(monkeypatch, tmp_path
 def test_wants_demux_rejects_unknown_modes(tmp_path):
     with pytest.raises(ValueError, match="container"):
         wants_demux(tmp_path / "a.mp4", {"container": "sometimes"})
+
+
+def test_deciding_about_a_path_imports_neither_pyav_nor_the_container_modules():
+    code = ("import sys, rs2fast._media_paths as m; "
+            "m.is_container_path('a.mp4'); m.wants_demux('a.bin'); m.wants_demux('a.mp4', {'container': 'raw'}); "
+            "print(sorted(n for n in ('av', 'rs2fast.container', 'rs2fast.av_codec') if n in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_container_module_re_exports_the_path_rule():
+    from rs2fast import _media_paths, container
+
+    assert container.is_container_path is _media_paths.is_container_path
+    assert container.wants_demux is _media_paths.wants_demux
+    assert container.CONTAINER_EXTENSIONS is _media_paths.CONTAINER_EXTENSIONS
+
+
+# --- the C chunk builder, with stand-in packets -------------------------------------------------------
+
+class FakePacket(bytes):
+    """Bytes with the packet attributes the chunk builder reads, like a PyAV packet."""
+
+    def __new__(cls, data, stream_index=0, pts=None, dts=None, duration=None, keyframe=False,
+                corrupt=False):
+        packet = super().__new__(cls, data)
+        packet.stream_index, packet.pts, packet.dts = stream_index, pts, dts
+        packet.duration, packet.is_keyframe, packet.is_corrupt = duration, keyframe, corrupt
+        return packet
+
+
+IDR = b"\0\0\0\1\x65\x88\x84"           # Annex-B IDR slice (first_mb 0, slice_type 7: I)
+NON_IDR_P = b"\0\0\0\1\x41\x9a\x00"     # non-IDR slice, slice_type 5 (P)
+MS = (1_000_000_000, 1000)                     # time base 1/1000 as (scale, divisor)
+
+
+def chunker(plans, chunk_size=1024, checksum="crc32c", start=0, rows=None, **kw):
+    return PacketChunker("s", "<test>", chunk_size, checksum, start, plans, rows, start, **kw)
+
+
+def test_chunker_types_times_and_checksums_packets():
+    plans = [("bitstream", *MS, "annexb", 4), ("audio", *MS, None, 4), ("keyframe", *MS, None, 4)]
+    packets = [FakePacket(IDR, 0, pts=0), FakePacket(b"aac", 1, pts=-21), FakePacket(NON_IDR_P, 0, pts=33),
+               FakePacket(b"", 1),        # the empty flush packet: skipped
+               FakePacket(b"v", 2, pts=7, keyframe=True), FakePacket(b"w", 2, pts=None, dts=None)]
+    c = chunker(plans, start=5)
+    batch: list = []
+    assert c.fill(iter(packets), batch, 64) is True
+    assert [ch.sequence_number for ch in batch] == [5, 6, 7, 8, 9]
+    assert [ch.chunk_type for ch in batch] == [I, A, P, I, P]
+    assert [ch.timestamp_ns for ch in batch] == [0, -21_000_000, 33_000_000, 7_000_000, 7_000_000]
+    assert all(ch.checksum == checksum_hex(ch.data, "crc32c") for ch in batch)
+    assert [bytes(ch.data) for ch in batch] == [bytes(p) for p in packets if p]
+    assert all(ch.priority == ch.chunk_type.default_priority and not ch.is_final for ch in batch)
+    assert (c.sequence, c.packets_read, c.bytes_read) == (10, 5, sum(len(p) for p in packets))
+    assert c.packets_per_stream() == [2, 1, 2]
+
+
+def test_chunker_splits_large_packets_and_records_rows():
+    table = PacketTable(3)
+    c = chunker([("audio", 1_000_000_000, 48_000, None, 4)], chunk_size=4, checksum="sha256",
+                start=3, rows=table.rows)
+    data = bytes(range(10))
+    batch: list = []
+    c.fill(iter([FakePacket(data, 0, pts=4800, dts=4800, duration=1024, keyframe=True)]), batch, 64)
+    assert [bytes(ch.data) for ch in batch] == [data[0:4], data[4:8], data[8:10]]
+    assert [ch.sequence_number for ch in batch] == [3, 4, 5]
+    assert {ch.timestamp_ns for ch in batch} == {100_000_000}
+    assert all(ch.checksum == checksum_hex(ch.data, "sha256") for ch in batch)
+    assert list(table) == [PacketRecord(3, 3, 0, 4800, 4800, 1024, True)]
+    assert table.find(5) == 0
+
+
+def test_chunker_timestamps_floor_and_survive_overflowing_products():
+    huge = 1 << 62
+    c = chunker([("audio", 3 * 10**9, 7, None, 4), ("audio", huge, huge - 1, None, 4)])
+    batch: list = []
+    c.fill(iter([FakePacket(b"a", 0, pts=-1), FakePacket(b"b", 1, pts=5)]), batch, 64)
+    assert batch[0].timestamp_ns == (-1 * 3 * 10**9) // 7              # floor, as Python's //
+    assert batch[1].timestamp_ns == 5 * huge // (huge - 1)
+    with pytest.raises(ValueError, match="int64"):
+        chunker([("audio", huge, 1, None, 4)]).fill(iter([FakePacket(b"c", 0, pts=4)]), [], 64)
+
+
+def test_chunker_fill_stops_once_the_batch_is_over_its_size():
+    c = chunker([("audio", *MS, None, 4)])
+    packets = iter([FakePacket(b"x", 0, pts=n) for n in range(10)])
+    batch: list = []
+    assert c.fill(packets, batch, 3) is False and len(batch) == 4
+    assert c.fill(packets, batch, 100) is True and len(batch) == 10
+
+
+def test_chunker_reports_damage_and_corruption_with_the_sequence_number():
+    c = chunker([("bitstream", *MS, "annexb", 4)], start=7)
+    with pytest.raises(MediaFormatError, match="damaged H.264 packet in stream 0") as caught:
+        c.fill(iter([FakePacket(b"\x01\x02garbage", 0, pts=0)]), [], 64)
+    assert caught.value.sequence_number == 7
+    calls = []
+    c = chunker([("audio", *MS, None, 4)], check_truncated=lambda: calls.append(1))
+    with pytest.raises(MediaFormatError, match="corrupt"):
+        c.fill(iter([FakePacket(b"a", 0, pts=0, corrupt=True)]), [], 64)
+    assert calls == [1]
+    kept: list = []
+    chunker([("audio", *MS, None, 4)], keep_corrupt=True).fill(
+        iter([FakePacket(b"a", 0, pts=0, corrupt=True)]), kept, 64)
+    assert len(kept) == 1
+
+
+def test_chunker_read_and_emit_give_what_fill_gives():
+    plans = [("decode", *MS, None, 4), ("audio", *MS, None, 4)]
+    packets = [FakePacket(b"frame0", 0, pts=0, keyframe=True), FakePacket(b"a" * 5, 1, pts=1),
+               FakePacket(b"frame1", 0, pts=2)]
+    c = chunker(plans, chunk_size=3)
+    with pytest.raises(ValueError, match="decoding"):
+        c.fill(iter(packets), [], 64)
+    entries = [c.read(p) for p in packets]
+    assert c.read(FakePacket(b"", 0)) is None
+    assert [e[0] for e in entries] == [0, 2, 4] and [e[8] for e in entries] == [2, 2, 2]
+    assert [e[9] for e in entries] == [None, A, None]
+    with pytest.raises(TypeError):
+        c.emit([], [entries[0]])                         # its type is not known yet
+    entries[0][9], entries[2][9] = I, B
+    batch: list = []
+    c.emit(batch, entries)
+    assert [ch.chunk_type for ch in batch] == [I, I, A, A, B, B]
+    assert b"".join(bytes(ch.data) for ch in batch) == b"".join(packets)
+
+
+@pytest.mark.parametrize("plans, error", [
+    ([], ValueError), ([("psychic", *MS, None, 4)], ValueError), ([("audio", 1, 0, None, 4)], ValueError),
+    ([("bitstream", *MS, "mpeg", 4)], ValueError), ([("bitstream", *MS, "avcc", 3)], ValueError),
+    ([("audio", *MS)], ValueError)])
+def test_chunker_refuses_bad_plans(plans, error):
+    with pytest.raises(error):
+        chunker(plans)
+
+
+def test_chunker_refuses_bad_arguments():
+    plans = [("audio", *MS, None, 4)]
+    with pytest.raises(ValueError):
+        chunker(plans, chunk_size=0)
+    with pytest.raises(ValueError):
+        chunker(plans, checksum="md5")
+    with pytest.raises(TypeError):
+        chunker(plans, rows=[])
+    with pytest.raises(TypeError):
+        chunker(plans, check_truncated=3)
+    with pytest.raises(ValueError, match="not demuxed"):
+        chunker([None, ("audio", *MS, None, 4)]).fill(iter([FakePacket(b"a", 0, pts=0)]), [], 64)
+    with pytest.raises(TypeError):
+        chunker(plans).fill(iter([object()]), [], 64)     # no buffer
 
 
 # --- with PyAV --------------------------------------------------------------------------------------
@@ -114,9 +262,9 @@ def test_chunk_types_match_the_decoders_pict_type_on_every_frame(clips, kind, ty
         assert Counter(expected)[B] > 10 and Counter(expected)[I] == 2
 
 
-def test_auto_typing_uses_the_bitstream_when_h264_is_built(clips):
+def test_auto_typing_reads_the_h264_bitstream(clips):
     info = probe(clips["mp4"])
-    assert info.video[0].typing == ("bitstream" if HAVE_H264 else "decode")
+    assert info.video[0].typing == "bitstream"
     assert info.video[0].framing == "avcc" and info.video[0].length_size == 4
     assert probe(clips["ts"]).video[0].framing == "annexb"
     assert info.audio[0].typing == "audio"
@@ -395,8 +543,6 @@ def test_lost_transport_packets_are_a_media_format_error_unless_kept(clips, tmp_
 
 
 def test_a_damaged_h264_packet_is_a_media_format_error_naming_the_chunk(clips, tmp_path):
-    if not HAVE_H264:
-        pytest.skip("bitstream typing needs rs2fast._h264")
     data = bytearray(open(clips["mkv"], "rb").read())
     packets = demuxed_packets(clips["mkv"])
     victim = next(p[1] for p in packets[3:] if p[0] == 0)    # an AVCC video packet
