@@ -135,6 +135,17 @@ def _positive_int(value, name: str, upper: int = 1 << 16) -> int:
     return value
 
 
+def _encoding_config(config):
+    """`config` checked to be an EncodingConfig (a default one for None)."""
+    from rs2fast.codec import EncodingConfig
+
+    if config is None:
+        return EncodingConfig()
+    if not isinstance(config, EncodingConfig):
+        raise TypeError(f"config must be an EncodingConfig, not {type(config).__name__}")
+    return config
+
+
 def _open_encoder(av, names: Tuple[str, ...], requested: str):
     for name in names:
         try:
@@ -240,12 +251,8 @@ class AvVideoEncoder:
     def __init__(self, config=None, width: Optional[int] = None, height: Optional[int] = None, *,
                  pixel_format: str = "rgb24", low_latency: bool = False, b_frames: int = 2,
                  preset: str = "veryfast") -> None:
-        from rs2fast.codec import EncodingConfig
-
         av = require_av()
-        config = EncodingConfig() if config is None else config
-        if not isinstance(config, EncodingConfig):
-            raise TypeError(f"config must be an EncodingConfig, not {type(config).__name__}")
+        config = _encoding_config(config)
         if config.video_codec is None:
             raise UnsupportedFormat("this EncodingConfig has no video_codec (an audio-only codec)")
         default_w, default_h = config.quality.resolution
@@ -423,12 +430,8 @@ class AvAudioEncoder:
 
     def __init__(self, config=None, sample_rate: int = 48_000, channels: int = 2, *,
                  sample_format: str = "s16", adts: bool = True) -> None:
-        from rs2fast.codec import EncodingConfig
-
         av = require_av()
-        config = EncodingConfig() if config is None else config
-        if not isinstance(config, EncodingConfig):
-            raise TypeError(f"config must be an EncodingConfig, not {type(config).__name__}")
+        config = _encoding_config(config)
         if config.audio_codec is None:
             raise UnsupportedFormat("this EncodingConfig has no audio_codec (a video-only codec)")
         self.sample_rate = _positive_int(sample_rate, "sample_rate", 768_000)
@@ -702,7 +705,8 @@ class AvAudioDecoder(_Decoder):
 # --- MediaCodec backend ------------------------------------------------------------------------------
 
 class AvCodecBackend:
-    """Per-stream real encoders and decoders for MediaCodec (one instance per codec; thread-safe).
+    """Per-stream real encoders and decoders: what MediaCodec uses with `EncodingConfig(backend="av")`
+    (one instance per codec and its copies; thread-safe).
 
     `encode(raw, stream_id)` turns a RawMediaData into EncodedPackets. VIDEO data is a picture:
     metadata "width"/"height" (default: the config's QualityLevel resolution) and "pixel_format"
@@ -715,12 +719,8 @@ class AvCodecBackend:
     """
 
     def __init__(self, config=None, *, low_latency: bool = True) -> None:
-        from rs2fast.codec import EncodingConfig
-
         require_av()
-        self.config = EncodingConfig() if config is None else config
-        if not isinstance(self.config, EncodingConfig):
-            raise TypeError(f"config must be an EncodingConfig, not {type(config).__name__}")
+        self.config = _encoding_config(config)
         self.low_latency = low_latency
         self._lock = threading.Lock()
         self._encoders: Dict[Tuple[str, int], Any] = {}

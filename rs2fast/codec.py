@@ -285,30 +285,25 @@ class MediaCodec:
     def _encode(self, frames: Iterator[RawMediaData], stream_id: str,
                 return_exceptions: bool) -> Iterator[MediaChunk]:
         for raw in frames:
-            try:
-                chunks = self.encode_frame(raw, stream_id)
-            except CodecError as error:
-                if not return_exceptions:
-                    raise
-                yield error
-                continue
-            yield from chunks
+            yield from self._stream_items(raw, stream_id, return_exceptions)
         yield from self.flush(stream_id)
 
     async def _aencode(self, frames: AsyncIterator[RawMediaData], stream_id: str,
                        return_exceptions: bool) -> AsyncIterator[MediaChunk]:
         async for raw in frames:
-            try:
-                chunks = self.encode_frame(raw, stream_id)
-            except CodecError as error:
-                if not return_exceptions:
-                    raise
-                yield error
-                continue
-            for chunk in chunks:
-                yield chunk
+            for item in self._stream_items(raw, stream_id, return_exceptions):
+                yield item
         for chunk in self.flush(stream_id):
             yield chunk
+
+    def _stream_items(self, raw: RawMediaData, stream_id: str, return_exceptions: bool) -> list:
+        """What a stream yields for one frame: its chunks, or with `return_exceptions` its error."""
+        try:
+            return self.encode_frame(raw, stream_id)
+        except CodecError as error:
+            if not return_exceptions:
+                raise
+            return [error]
 
     def _packetise_frame(self, raw: RawMediaData, stream_id: str) -> MediaChunk:
         started = time.perf_counter_ns()
