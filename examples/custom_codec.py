@@ -96,10 +96,10 @@ def show_real_encoding() -> None:
                              metadata={"width": str(width), "height": str(height)})
                 for index in range(6)]
     chunks = [codec.encode_single_frame(picture, "real") for picture in pictures]
-    back = codec.decode_chunk(chunks[0])
+    back = codec.decode_chunk(chunks[0]).metadata
     print(f"Real H.264: {' '.join(c.chunk_type.name[6] for c in chunks)} frames, "
           f"{sum(map(len, chunks)):,} bytes for {sum(len(p.data) for p in pictures):,} raw; "
-          f"first decodes to {back.metadata['width']}x{back.metadata['height']} {back.metadata['pixel_format']}")
+          f"first decodes to {back['width']}x{back['height']} {back['pixel_format']}")
 
 
 if __name__ == "__main__":

@@ -65,7 +65,8 @@ def test_wants_demux_rejects_unknown_modes(tmp_path):
 
 def test_deciding_about_a_path_imports_neither_pyav_nor_the_container_modules():
     code = ("import sys, rs2fast._media_paths as m; "
-            "m.is_container_path('a.mp4'); m.wants_demux('a.bin'); m.wants_demux('a.mp4', {'container': 'raw'}); "
+            "m.is_container_path('a.mp4'); m.wants_demux('a.bin'); "
+            "m.wants_demux('a.mp4', {'container': 'raw'}); "
             "print(sorted(n for n in ('av', 'rs2fast.container', 'rs2fast.av_codec') if n in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                             cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -189,6 +190,80 @@ def test_chunker_read_and_emit_give_what_fill_gives():
     c.emit(batch, entries)
     assert [ch.chunk_type for ch in batch] == [I, I, A, A, B, B]
     assert b"".join(bytes(ch.data) for ch in batch) == b"".join(packets)
+
+
+def model_chunks(packets, plans, chunk_size, algorithm, start):
+    """What the chunk builder must make, written plainly: (sequence, type, timestamp, data, checksum)
+    per chunk and one packet table row per non-empty packet."""
+    chunks, rows, last, seq = [], [], {}, start
+    for packet in packets:
+        data = bytes(packet)
+        if not data:
+            continue
+        typing, scale, divisor = plans[packet.stream_index][:3]
+        stamp = packet.pts if packet.pts is not None else packet.dts
+        ts = last.get(packet.stream_index, 0) if stamp is None else stamp * scale // divisor
+        if not -(1 << 63) <= ts < (1 << 63):
+            raise ValueError("timestamp_ns is outside the int64 range")
+        last[packet.stream_index] = ts
+        ctype = {"audio": A, "thumbnail": ChunkType.THUMBNAIL}.get(typing, I if packet.is_keyframe else P)
+        pieces = [data[i:i + chunk_size] for i in range(0, len(data), chunk_size)]
+        for number, piece in enumerate(pieces):
+            chunks.append((seq + number, ctype, ts, piece,
+                           checksum_hex(piece, algorithm) if algorithm else None))
+        rows.append(PacketRecord(seq, len(pieces), packet.stream_index, packet.pts, packet.dts,
+                                 packet.duration or 0, packet.is_keyframe))
+        seq += len(pieces)
+    return chunks, rows
+
+
+fake_packets = st.lists(st.builds(
+    FakePacket, st.binary(max_size=40), st.integers(0, 2),
+    pts=st.none() | st.integers(-(1 << 40), 1 << 40), dts=st.none() | st.integers(-(1 << 40), 1 << 40),
+    duration=st.none() | st.integers(0, 5000), keyframe=st.booleans()), max_size=30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(packets=fake_packets, chunk_size=st.integers(1, 24), batch_size=st.integers(1, 8),
+       algorithm=st.sampled_from([None, "crc32c", "sha256"]), start=st.integers(0, 1 << 40),
+       scales=st.lists(st.tuples(st.integers(0, 10**12), st.integers(1, 10**6)), min_size=3, max_size=3))
+def test_chunker_matches_a_plain_python_model(packets, chunk_size, batch_size, algorithm, start, scales):
+    plans = [(typing, scale, divisor, None, 4)
+             for typing, (scale, divisor) in zip(("keyframe", "audio", "thumbnail"), scales)]
+    try:
+        expected, rows = model_chunks(packets, plans, chunk_size, algorithm, start)
+    except ValueError:
+        with pytest.raises(ValueError, match="int64"):
+            chunker(plans, chunk_size=chunk_size).fill(iter(packets), [], 1 << 20)
+        return
+    table = PacketTable(start)
+    c = chunker(plans, chunk_size=chunk_size, checksum=algorithm, start=start, rows=table.rows)
+    source, made, batch = iter(packets), [], []
+    while True:
+        ended = c.fill(source, batch, batch_size)
+        assert ended or len(batch) > batch_size
+        made += batch
+        batch.clear()
+        if ended:
+            break
+    assert [(ch.sequence_number, ch.chunk_type, ch.timestamp_ns, bytes(ch.data), ch.checksum)
+            for ch in made] == expected
+    assert list(table) == rows
+    assert c.sequence == start + len(expected)
+    assert c.bytes_read == sum(len(p) for p in packets)
+    # the decoding path: stream 0's types given after the fact, as a decoder would
+    table = PacketTable(start)
+    c = chunker([("decode", *plans[0][1:])] + plans[1:], chunk_size=chunk_size, checksum=algorithm,
+                start=start, rows=table.rows)
+    entries = [entry for entry in map(c.read, packets) if entry is not None]
+    for entry in entries:
+        if entry[9] is None:
+            entry[9] = I if entry[7] else P
+    made = []
+    c.emit(made, entries)
+    assert [(ch.sequence_number, ch.chunk_type, ch.timestamp_ns, bytes(ch.data), ch.checksum)
+            for ch in made] == expected
+    assert list(table) == rows
 
 
 @pytest.mark.parametrize("plans, error", [
