@@ -11,6 +11,10 @@ Each demuxed stream has a plan: how its packets are typed ("audio", "thumbnail":
 left to the caller, who learns the type from a decoder) and its time base as nanoseconds = timestamp *
 `scale` // `divisor`. `fill` runs the whole loop for a batch when no stream is typed by decoding;
 `read` and `emit` are the two halves of the same per-packet step for the decoding path.
+
+Chunks borrow the packet's bytes (no copy; the packet lives as long as one of its chunks). When a
+stream is typed by decoding the bytes are copied instead: a PyAV packet holds its stream, and the
+stream the decoder's frames, which a kept chunk would otherwise hold on to.
 """
 cimport cython
 from cpython.buffer cimport PyBUF_READ, PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
@@ -137,6 +141,7 @@ cdef class PacketChunker:
     cdef int algorithm
     cdef bint keep_corrupt
     cdef bint full_fields               # read dts, duration and keyframe of every packet
+    cdef bint copy_data                 # copy packet bytes instead of borrowing them
     cdef object check_truncated
     cdef object rows
     cdef uint64_t base
@@ -224,6 +229,7 @@ cdef class PacketChunker:
             plan.length_size = length_size
         elif plan.typing == TYPING_DECODE:
             self.full_fields = True
+            self.copy_data = True
         self.scales[index] = (scale, divisor)
         return 0
 
@@ -294,9 +300,10 @@ cdef class PacketChunker:
     # --- the per-packet step ------------------------------------------------------------------------
 
     cdef PacketData _take(self, object packet, PacketFields* fields):
-        """Borrow one packet's bytes and read its fields; type it unless decoding must. Returns the
-        bytes, or None for an empty packet. Takes the packet's sequence numbers."""
+        """Borrow (or copy) one packet's bytes and read its fields; type it unless decoding must.
+        Returns the bytes, or None for an empty packet. Takes the packet's sequence numbers."""
         cdef PacketData data = PacketData(packet)
+        cdef object copied
         cdef StreamPlan* plan
         cdef Py_ssize_t index
         cdef H264Error err
@@ -305,6 +312,9 @@ cdef class PacketChunker:
         cdef size_t size
         if data.view.len == 0:
             return None
+        if self.copy_data:
+            copied = PyBytes_FromStringAndSize(<char*>data.view.buf, data.view.len)
+            data = PacketData(copied)
         index = packet.stream_index
         if not 0 <= index < self.plan_count or self.plans[index].typing == TYPING_NONE:
             raise ValueError(f"a packet of stream {index}, which is not demuxed")

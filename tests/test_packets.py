@@ -1,6 +1,8 @@
 """PacketChunker (rs2fast._packets): chunks, types, timestamps, checksums and packet table rows made
 in C from demuxed packets. Stand-in packets (bytes with PyAV's packet attributes) keep these tests
 free of PyAV, so they also run in the sanitizer build."""
+import sys
+
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -218,3 +220,20 @@ def test_chunker_refuses_bad_arguments():
         chunker([None, ("audio", *MS, None, 4)]).fill(iter([FakePacket(b"a", 0, pts=0)]), [], 64)
     with pytest.raises(TypeError):
         chunker(plans).fill(iter([object()]), [], 64)     # no buffer
+
+
+def test_chunks_borrow_packet_bytes_except_when_a_stream_is_typed_by_decoding():
+    packet = FakePacket(b"payload", 0, pts=0)
+    before = sys.getrefcount(packet)
+    borrowed: list = []
+    chunker([("audio", *MS, None, 4)]).fill(iter([packet]), borrowed, 64)
+    assert sys.getrefcount(packet) > before              # the chunk holds the packet: no copy
+    del borrowed[:]
+    assert sys.getrefcount(packet) == before
+    # a decoded stream's packet holds the decoder (through its stream): its bytes are copied
+    c = chunker([("decode", *MS, None, 4)])
+    entry = c.read(packet)
+    entry[9] = I
+    copied: list = []
+    c.emit(copied, [entry])
+    assert sys.getrefcount(packet) == before and bytes(copied[0].data) == b"payload"
