@@ -44,7 +44,7 @@ class StreamInfo:
 
     def decoder(self, **options):
         """A fresh AvVideoDecoder / AvAudioDecoder configured for this stream's packets."""
-        from rs2fast.av_codec import AvAudioDecoder, AvVideoDecoder
+        from rs2fast._av_decoders import AvAudioDecoder, AvVideoDecoder
 
         if self.kind == "audio":
             return AvAudioDecoder(self.codec, extradata=self.extradata, **options)

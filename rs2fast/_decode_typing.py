@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import logging
 
+from rs2fast._av_base import PICT_TYPE_CHUNK
 from rs2fast._container_info import StreamInfo
 from rs2fast._container_source import error_text
 from rs2fast._enums import ChunkType
-from rs2fast.av_codec import PICT_TYPE_CHUNK
 from rs2fast.errors import MediaFormatError
 
 log = logging.getLogger("rs2fast")

@@ -1,13 +1,15 @@
 """Which files go through container ingest: the extension list and the streaming service's rule.
 
 Kept apart from rs2fast.container so that deciding costs no import of PyAV or of the container
-modules: they are imported only when a container path is first seen.
+modules: the streaming service imports those only when a container path is first seen.
 """
 from __future__ import annotations
 
 import logging
 import os
 from typing import Optional, Union
+
+from rs2fast._av_base import require_av
 
 log = logging.getLogger("rs2fast")
 
@@ -33,7 +35,7 @@ def wants_demux(path: Union[str, os.PathLike], metadata: Optional[dict] = None) 
         return False
     if mode == "auto" and not is_container_path(path):
         return False
-    from rs2fast.av_codec import require_av
+    from rs2fast._av_base import require_av
 
     if mode == "demux":
         require_av()

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator, NamedTuple, Optional
 
+from rs2fast._av_base import require_av
 from rs2fast._chunk import MediaChunk
 from rs2fast._container_info import ContainerInfo
 from rs2fast._enums import ChunkType
 from rs2fast._matroska import template_container
-from rs2fast.av_codec import require_av
 
 
 class ContainerPacket(NamedTuple):

@@ -98,7 +98,7 @@ class EncodingConfig:
             if self.h264_framing is not None:
                 raise ValueError("h264_framing describes already-encoded input; backend='av' encodes "
                                  "raw pictures")
-            from rs2fast.av_codec import require_av
+            from rs2fast._av_base import require_av
 
             require_av()
 

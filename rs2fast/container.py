@@ -31,6 +31,7 @@ import logging
 import os
 from typing import Any, Iterator, List, Optional
 
+from rs2fast._av_base import require_av
 from rs2fast._chunk import MediaChunk
 from rs2fast._container_checks import FAMILY_BY_EXTENSION, SUPPORTED_FORMATS
 from rs2fast._container_info import (ContainerInfo, PacketRecord, PacketTable, StreamInfo, codec_name,
@@ -40,7 +41,6 @@ from rs2fast._decode_typing import PendingPackets, TypingDecoder
 from rs2fast._media_paths import CONTAINER_EXTENSIONS, is_container_path, wants_demux
 from rs2fast._packets import PacketChunker
 from rs2fast._remux import ContainerPacket, iter_packets, remux
-from rs2fast.av_codec import require_av
 from rs2fast.errors import MediaFormatError
 
 __all__ = ["CONTAINER_EXTENSIONS", "SUPPORTED_FORMATS", "VIDEO_TYPES", "ContainerInfo", "ContainerPacket",
