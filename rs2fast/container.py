@@ -100,7 +100,7 @@ class ContainerReader:
         self.close()
 
     def __repr__(self) -> str:
-        state = "closed" if self._container is None else "read" if self._iterated else "open"
+        state = "closed" if self._container is None else "reading" if self._iterated else "open"
         info = getattr(self, "_info", None)
         what = f"{info.format_name}, {len(info.streams)} streams, " if info is not None else ""
         name = self._source.name if self._source is not None else "?"

@@ -448,10 +448,14 @@ def test_bad_source_type_and_single_iteration(clips):
 
 def test_closing_early_releases_the_container(clips):
     reader = ContainerReader(clips["mp4"], "s", batch_size=4)
-    first = next(iter(reader))
+    assert "open" in repr(reader) and "mov,mp4" in repr(reader) and "'s'" in repr(reader)
+    batches = iter(reader)
+    first = next(batches)
+    assert "reading" in repr(reader)
     reader.close()
     reader.close()
     assert len(first) == 4
+    assert "closed" in repr(reader)
 
 
 # --- the streaming service -----------------------------------------------------------------------
