@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from rs2fast._av_base import require_av
 from rs2fast._chunk import MediaChunk
@@ -184,7 +184,8 @@ class ContainerReader:
         finally:
             self.close()
 
-    def _demux(self) -> Iterator[List[MediaChunk]]:
+    def _chunker(self) -> Tuple[PacketChunker, Dict[int, TypingDecoder]]:
+        """The chunk builder for the demuxed streams, and a decoder per stream typed by decoding."""
         info = self._info
         plans: list = [None] * (max(s.index for s in info.streams) + 1)
         decoders = {}
@@ -198,6 +199,11 @@ class ContainerReader:
                                 self.start_sequence, plans, None if table is None else table.rows,
                                 self.start_sequence, keep_corrupt=self.keep_corrupt,
                                 check_truncated=self._check_truncated)
+        return chunker, decoders
+
+    def _demux(self) -> Iterator[List[MediaChunk]]:
+        info = self._info
+        chunker, decoders = self._chunker()
         demux = self._container.demux(*self._selected)
         batch: List[MediaChunk] = []
         loop = (self._decoding_loop(chunker, demux, batch, decoders) if decoders
