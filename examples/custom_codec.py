@@ -3,12 +3,14 @@
 Shows: EncodingConfig (HIGH quality, 4 Mbps, a keyframe every 4 frames, SHA-256 checksums as RS2
 writes them), MediaCodec.encode_stream / decode_chunk, the exact round trip (decode returns the very
 bytes that were encoded), a caller's frame-type hint, a mixed audio+video frame, the H.264 preset from
-CodecFactory for comparison, a corrupted chunk being refused, and CodecStats.
+CodecFactory for comparison, a corrupted chunk being refused, CodecStats, the same frames through
+`aencode_stream` in asyncio code, and (with the `av` extra) real H.264 from `backend="av"`.
 """
+import asyncio
 from datetime import timedelta
 
-from rs2fast import (ChunkType, CodecError, CodecFactory, EncodingConfig, MediaChunk, MediaCodec,
-                     MediaType, QualityLevel, RawMediaData)
+from rs2fast import (ChunkType, CodecError, CodecFactory, CodecUnavailable, EncodingConfig, MediaChunk,
+                     MediaCodec, MediaType, QualityLevel, RawMediaData)
 
 FRAME_BYTES = 691_200                   # a stand-in for one encoded 720p frame
 FRAMES = 10
@@ -73,6 +75,31 @@ def main() -> None:
     print(f"  encoding time      {stats.encoding_time_ms:.2f} ms")
     print(f"  compression ratio  {stats.average_compression_ratio:.3f}")
     print(f"  errors             {stats.error_count}")
+    print(f"Codec: {codec!r}")
+
+    async def encode_async() -> list:
+        return [chunk async for chunk in codec.aencode_stream(frames[:3], "custom-async")]
+
+    print(f"aencode_stream in asyncio: {len(asyncio.run(encode_async()))} chunks")
+    show_real_encoding()
+
+
+def show_real_encoding() -> None:
+    """Raw 160x96 pictures to real H.264 chunks and back, when PyAV is installed."""
+    try:
+        codec = MediaCodec(EncodingConfig(backend="av", keyframe_interval=4))
+    except CodecUnavailable:
+        print("Real H.264: skipped (the av extra is not installed)")
+        return
+    width, height = 160, 96
+    pictures = [RawMediaData(bytes([index * 20]) * (width * height * 3), MediaType.VIDEO,
+                             metadata={"width": str(width), "height": str(height)})
+                for index in range(6)]
+    chunks = [codec.encode_single_frame(picture, "real") for picture in pictures]
+    back = codec.decode_chunk(chunks[0]).metadata
+    print(f"Real H.264: {' '.join(c.chunk_type.name[6] for c in chunks)} frames, "
+          f"{sum(map(len, chunks)):,} bytes for {sum(len(p.data) for p in pictures):,} raw; "
+          f"first decodes to {back['width']}x{back['height']} {back['pixel_format']}")
 
 
 if __name__ == "__main__":

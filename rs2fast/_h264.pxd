@@ -58,3 +58,5 @@ cdef int h264_slice_type(const uint8_t* payload, size_t size, size_t base,
 # An H264Kind for one access unit, or -1 with err filled in.
 cdef int h264_classify(const uint8_t* data, size_t size, int framing, int length_size,
                        H264Error* err) noexcept nogil
+# The description of a failure, "H.264: " followed by what is wrong and where (needs the GIL).
+cdef str h264_error_text(H264Error* err)

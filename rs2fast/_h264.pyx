@@ -294,41 +294,42 @@ cdef int _length_size(object value) except -1:
     return value
 
 
+# Message templates by H264Status (index 1 on), filled with the error's offset, value and extra.
+cdef tuple _MESSAGES = (
+    None,
+    "no NAL units: no Annex-B start code in {value} bytes",
+    "byte 0x{value:02x} at offset {at} before the first start code (Annex-B data starts with zero "
+    "bytes and a start code)",
+    "empty NAL unit after the start code at offset {at}",
+    "truncated length prefix at offset {at}: {value} of {extra} bytes present",
+    "zero-length NAL unit at offset {at}",
+    "NAL unit length {value} at offset {at} goes beyond the buffer ({extra} bytes left)",
+    "forbidden_zero_bit set in the NAL header 0x{value:02x} at offset {at}",
+    "exp-Golomb code longer than 32 bits in the slice header at offset {at}",
+    "truncated slice header (first_mb_in_slice, slice_type) at offset {at}",
+    "unknown slice_type {value} at offset {at} (valid: 0..9)",
+    "IDR slice at offset {at} has slice_type {value} ({name}); IDR pictures hold only I and SI slices",
+    "data partition B/C at offset {at} without a partition A in the access unit",
+)
+
+
+cdef str h264_error_text(H264Error* err):
+    """What `err` says is wrong, as "H.264: ..." text."""
+    cdef int status = err.status
+    if status == H264_NO_NAL_UNITS and err.value == 0:
+        text = "no NAL units: the access unit is empty"
+    elif 0 < status < len(_MESSAGES):
+        text = _MESSAGES[status].format(
+            at=err.offset, value=err.value, extra=err.extra,
+            name=SLICE_TYPE_NAMES[err.value] if status == H264_IDR_NOT_INTRA else None)
+    else:
+        text = f"malformed bitstream (status {status}) at offset {err.offset}"
+    return f"H.264: {text}"
+
+
 cdef object _error(H264Error* err):
     """The MediaFormatError describing `err`."""
-    cdef int status = err.status
-    cdef size_t at = err.offset
-    if status == H264_NO_NAL_UNITS:
-        text = (f"no NAL units: no Annex-B start code in {err.value} bytes" if err.value
-                else "no NAL units: the access unit is empty")
-    elif status == H264_LEADING_GARBAGE:
-        text = (f"byte 0x{err.value:02x} at offset {at} before the first start code "
-                f"(Annex-B data starts with zero bytes and a start code)")
-    elif status == H264_EMPTY_NAL:
-        text = f"empty NAL unit after the start code at offset {at}"
-    elif status == H264_TRUNCATED_PREFIX:
-        text = f"truncated length prefix at offset {at}: {err.value} of {err.extra} bytes present"
-    elif status == H264_ZERO_LENGTH:
-        text = f"zero-length NAL unit at offset {at}"
-    elif status == H264_NAL_BEYOND_BUFFER:
-        text = (f"NAL unit length {err.value} at offset {at} goes beyond the buffer "
-                f"({err.extra} bytes left)")
-    elif status == H264_FORBIDDEN_BIT:
-        text = f"forbidden_zero_bit set in the NAL header 0x{err.value:02x} at offset {at}"
-    elif status == H264_GOLOMB_TOO_LONG:
-        text = f"exp-Golomb code longer than 32 bits in the slice header at offset {at}"
-    elif status == H264_TRUNCATED_HEADER:
-        text = f"truncated slice header (first_mb_in_slice, slice_type) at offset {at}"
-    elif status == H264_BAD_SLICE_TYPE:
-        text = f"unknown slice_type {err.value} at offset {at} (valid: 0..9)"
-    elif status == H264_IDR_NOT_INTRA:
-        text = (f"IDR slice at offset {at} has slice_type {err.value} "
-                f"({SLICE_TYPE_NAMES[err.value]}); IDR pictures hold only I and SI slices")
-    elif status == H264_ORPHAN_PARTITION:
-        text = f"data partition B/C at offset {at} without a partition A in the access unit"
-    else:
-        text = f"malformed bitstream (status {status}) at offset {at}"
-    return MediaFormatError(f"H.264: {text}")
+    return MediaFormatError(h264_error_text(err))
 
 
 def classify_access_unit(data, framing="annexb", length_size=4):

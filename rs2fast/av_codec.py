@@ -7,6 +7,9 @@ Encoded video is H.264 in Annex-B framing with SPS/PPS repeated before every IDR
 audio is AAC in ADTS framing, so every keyframe chunk and every audio chunk decodes on its own (no
 out-of-band extradata). Packets come out as `EncodedPacket`s: bytes, chunk type (from the encoder's
 own picture type), the caller's timestamp for that frame, and the keyframe flag.
+
+The decoders live in `rs2fast._av_decoders` and what every part shares (finding PyAV, formats,
+argument checks) in `rs2fast._av_base`; this module is the public face of both.
 """
 from __future__ import annotations
 
@@ -15,13 +18,17 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
+from rs2fast._av_base import (AUDIO_SAMPLE_FORMATS, AV_INSTALL_COMMAND, PICT_TYPE_CHUNK, VIDEO_PIXEL_FORMATS,
+                              av_available, checked_stamp, positive_int, require_av)
+from rs2fast._av_decoders import AvAudioDecoder, AvVideoDecoder, DecodedAudio, DecodedVideoFrame
 from rs2fast._enums import ChunkType, MediaType, QualityLevel
-from rs2fast.errors import CodecUnavailable, DecodingFailed, EncodingFailed, InvalidData, UnsupportedFormat
+from rs2fast._h264 import classify_access_unit
+from rs2fast.errors import EncodingFailed, InvalidData, UnsupportedFormat
 
-AV_INSTALL_COMMAND = 'pip install "rs2fast[av]"'
-
-VIDEO_PIXEL_FORMATS = ("rgb24", "bgr24", "yuv420p")
-AUDIO_SAMPLE_FORMATS = ("s16", "flt")
+__all__ = ["AUDIO_SAMPLE_FORMATS", "AV_INSTALL_COMMAND", "PICT_TYPE_CHUNK", "VIDEO_PIXEL_FORMATS",
+           "AvAudioDecoder", "AvAudioEncoder", "AvCodecBackend", "AvPreset", "AvVideoDecoder", "AvVideoEncoder",
+           "DecodedAudio", "DecodedVideoFrame", "EncodedPacket", "adts_header", "av_available", "generate_clip",
+           "preset_for", "require_av"]
 
 # Encoder implementations tried in order for each codec name EncodingConfig may carry.
 _ENCODERS = {
@@ -36,33 +43,8 @@ _ENCODERS = {
     "flac": ("flac",),
 }
 
-# FFmpeg AVPictureType -> ChunkType (NONE=0 has no entry: the keyframe flag decides then).
-# I=1, P=2, B=3, S(GMC)=4 -> P, SI=5 -> I, SP=6 -> P, BI=7 -> B.
-PICT_TYPE_CHUNK = {1: ChunkType.VIDEO_I_FRAME, 2: ChunkType.VIDEO_P_FRAME, 3: ChunkType.VIDEO_B_FRAME,
-                   4: ChunkType.VIDEO_P_FRAME, 5: ChunkType.VIDEO_I_FRAME, 6: ChunkType.VIDEO_P_FRAME,
-                   7: ChunkType.VIDEO_B_FRAME}
-
 # MPEG-4 audio sampling_frequency_index table (ISO/IEC 14496-3), for ADTS headers.
 _AAC_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350)
-
-
-def require_av():
-    """The `av` module; CodecUnavailable with the install command when PyAV is missing."""
-    try:
-        import av
-    except ImportError as error:
-        raise CodecUnavailable(f"real media support needs PyAV, which is not installed; "
-                               f"install the extra with: {AV_INSTALL_COMMAND}") from error
-    return av
-
-
-def av_available() -> bool:
-    """True when PyAV can be imported (the `av` extra is installed)."""
-    try:
-        require_av()
-    except CodecUnavailable:
-        return False
-    return True
 
 
 # --- results ----------------------------------------------------------------------------------------
@@ -76,28 +58,6 @@ class EncodedPacket(NamedTuple):
     timestamp_ns: int
     duration_ns: int
     keyframe: bool
-
-
-class DecodedVideoFrame(NamedTuple):
-    """One decoded picture: `image` is an HxWx3 uint8 array (rgb24/bgr24), an (H*3/2)xW array
-    (yuv420p) or an av.VideoFrame (output="frame"); `chunk_type` comes from the decoder's pict_type."""
-
-    image: Any
-    timestamp_ns: Optional[int]
-    chunk_type: ChunkType
-    width: int
-    height: int
-    pixel_format: str
-
-
-class DecodedAudio(NamedTuple):
-    """One decoded block: `samples` is an int16 (s16) or float32 (flt) array shaped (samples, channels)."""
-
-    samples: Any
-    timestamp_ns: Optional[int]
-    sample_rate: int
-    channels: int
-    sample_format: str
 
 
 @dataclass(frozen=True)
@@ -126,12 +86,15 @@ def preset_for(quality: QualityLevel) -> AvPreset:
 
 # --- helpers -----------------------------------------------------------------------------------------
 
-def _positive_int(value, name: str, upper: int = 1 << 16) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
-    if not 1 <= value <= upper:
-        raise ValueError(f"{name} must be in 1..{upper}, got {value}")
-    return value
+def _encoding_config(config):
+    """`config` checked to be an EncodingConfig (a default one for None)."""
+    from rs2fast.codec import EncodingConfig
+
+    if config is None:
+        return EncodingConfig()
+    if not isinstance(config, EncodingConfig):
+        raise TypeError(f"config must be an EncodingConfig, not {type(config).__name__}")
+    return config
 
 
 def _open_encoder(av, names: Tuple[str, ...], requested: str):
@@ -141,22 +104,6 @@ def _open_encoder(av, names: Tuple[str, ...], requested: str):
         except Exception:       # unknown here (FFmpeg build without it): try the next one
             continue
     raise UnsupportedFormat(f"no encoder for {requested!r} in this FFmpeg build (tried {', '.join(names)})")
-
-
-def _open_decoder(av, codec: str, extradata: Optional[bytes]):
-    if not isinstance(codec, str) or not codec:
-        raise TypeError(f"codec must be a non-empty str, not {codec!r}")
-    try:
-        context = av.CodecContext.create(codec, "r")
-    except Exception as error:
-        raise UnsupportedFormat(f"no decoder for {codec!r} in this FFmpeg build") from error
-    if extradata is not None:
-        if not isinstance(extradata, (bytes, bytearray, memoryview)):
-            raise TypeError(f"extradata must be bytes or None, not {type(extradata).__name__}")
-        context.extradata = bytes(extradata)
-    if hasattr(context, "copy_opaque"):
-        context.copy_opaque = True
-    return context
 
 
 def _rate(frame_rate) -> Fraction:
@@ -179,14 +126,6 @@ def _sidedata_pict_type(packet) -> int:
     except TypeError:
         return 0
     return raw[4] if len(raw) > 4 else 0
-
-
-def _h264_classifier():
-    try:
-        from rs2fast._h264 import classify_access_unit
-    except ImportError:
-        return None
-    return classify_access_unit
 
 
 def _asc_fields(extradata: Optional[bytes]) -> Optional[Tuple[int, int, int]]:
@@ -247,17 +186,13 @@ class AvVideoEncoder:
     def __init__(self, config=None, width: Optional[int] = None, height: Optional[int] = None, *,
                  pixel_format: str = "rgb24", low_latency: bool = False, b_frames: int = 2,
                  preset: str = "veryfast") -> None:
-        from rs2fast.codec import EncodingConfig
-
         av = require_av()
-        config = EncodingConfig() if config is None else config
-        if not isinstance(config, EncodingConfig):
-            raise TypeError(f"config must be an EncodingConfig, not {type(config).__name__}")
+        config = _encoding_config(config)
         if config.video_codec is None:
             raise UnsupportedFormat("this EncodingConfig has no video_codec (an audio-only codec)")
         default_w, default_h = config.quality.resolution
-        width = default_w if width is None else _positive_int(width, "width")
-        height = default_h if height is None else _positive_int(height, "height")
+        width = default_w if width is None else positive_int(width, "width")
+        height = default_h if height is None else positive_int(height, "height")
         if width % 2 or height % 2:
             raise ValueError(f"width and height must be even for 4:2:0 video, got {width}x{height}")
         if pixel_format not in VIDEO_PIXEL_FORMATS:
@@ -305,7 +240,7 @@ class AvVideoEncoder:
         self._frame_ns = config.frame_duration_ns
         self._next_index = 0
         self._stamps: Dict[int, int] = {}
-        self._classify = _h264_classifier() if context.name == "h264" else None
+        self._h264 = context.name == "h264"
         self._closed = False
 
     @property
@@ -320,7 +255,7 @@ class AvVideoEncoder:
             self._check_open()
             picture = self._picture(frame)
             index = self._next_index
-            stamp = index * self._frame_ns if timestamp_ns is None else _stamp(timestamp_ns)
+            stamp = index * self._frame_ns if timestamp_ns is None else checked_stamp(timestamp_ns)
             picture.pts = index
             self._stamps[index] = stamp
             self._next_index = index + 1
@@ -398,20 +333,12 @@ class AvVideoEncoder:
         kind = PICT_TYPE_CHUNK.get(_sidedata_pict_type(packet))
         if kind is not None:
             return kind
-        if self._classify is not None:
+        if self._h264:
             try:
-                return self._classify(data, "annexb")
+                return classify_access_unit(data, "annexb")
             except Exception:   # the encoder's own output: fall back to its keyframe flag
                 pass
         return ChunkType.VIDEO_I_FRAME if keyframe else ChunkType.VIDEO_P_FRAME
-
-
-def _stamp(value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"timestamp_ns must be an int, not {type(value).__name__}")
-    if not -(1 << 63) <= value < (1 << 63):
-        raise ValueError(f"timestamp_ns {value} is outside the int64 range")
-    return value
 
 
 # --- audio encoder -----------------------------------------------------------------------------------
@@ -430,16 +357,12 @@ class AvAudioEncoder:
 
     def __init__(self, config=None, sample_rate: int = 48_000, channels: int = 2, *,
                  sample_format: str = "s16", adts: bool = True) -> None:
-        from rs2fast.codec import EncodingConfig
-
         av = require_av()
-        config = EncodingConfig() if config is None else config
-        if not isinstance(config, EncodingConfig):
-            raise TypeError(f"config must be an EncodingConfig, not {type(config).__name__}")
+        config = _encoding_config(config)
         if config.audio_codec is None:
             raise UnsupportedFormat("this EncodingConfig has no audio_codec (a video-only codec)")
-        self.sample_rate = _positive_int(sample_rate, "sample_rate", 768_000)
-        self.channels = _positive_int(channels, "channels", 8)
+        self.sample_rate = positive_int(sample_rate, "sample_rate", 768_000)
+        self.channels = positive_int(channels, "channels", 8)
         if sample_format not in AUDIO_SAMPLE_FORMATS:
             raise ValueError(f"sample_format must be one of {AUDIO_SAMPLE_FORMATS}, got {sample_format!r}")
         self.sample_format = sample_format
@@ -485,7 +408,7 @@ class AvAudioEncoder:
                 return []
             start = self._samples
             if timestamp_ns is not None:
-                self._anchors.append((start, _stamp(timestamp_ns)))
+                self._anchors.append((start, checked_stamp(timestamp_ns)))
             elif not self._anchors:
                 self._anchors.append((0, 0))   # untimed blocks: counted on from the last anchor
             frame = self._av.AudioFrame.from_ndarray(array.reshape(1, -1), format=self.sample_format,
@@ -577,139 +500,11 @@ class AvAudioEncoder:
         return out
 
 
-# --- decoders ----------------------------------------------------------------------------------------
-
-class _Decoder:
-    """Shared machinery: one codec context, caller timestamps carried through by packet ids."""
-
-    def __init__(self, codec: str, extradata: Optional[bytes], kind: str) -> None:
-        self._av = require_av()
-        self._context = _open_decoder(self._av, codec, extradata)
-        if self._context.type != kind:
-            raise UnsupportedFormat(f"{codec!r} is not a {kind} codec")
-        self.codec_name = self._context.name
-        self._lock = threading.Lock()
-        self._stamps: Dict[int, Optional[int]] = {}
-        self._next_id = 0
-        self._opaque = hasattr(self._context, "copy_opaque")
-
-    def _send(self, data, timestamp_ns: Optional[int]) -> list:
-        av = self._av
-        if data is None:
-            packet = None
-        else:
-            try:
-                payload = bytes(data) if not isinstance(data, bytes) else data
-            except TypeError:
-                raise TypeError(f"data must be a bytes-like object, not {type(data).__name__}") from None
-            if not payload:
-                raise InvalidData("empty packet")
-            packet = av.Packet(payload)
-            ident = self._next_id
-            self._next_id += 1
-            packet.pts = ident
-            if self._opaque:
-                packet.opaque = ident
-            self._stamps[ident] = None if timestamp_ns is None else _stamp(timestamp_ns)
-        try:
-            return list(self._context.decode(packet))
-        except Exception as error:
-            raise DecodingFailed(f"{self.codec_name}: {error}") from error
-
-    def decode(self, data, timestamp_ns: Optional[int] = None) -> list:
-        """Decode one packet (bytes-like or a MediaChunk's data); returns what is now ready
-        (pictures or PCM blocks)."""
-        with self._lock:
-            return self._convert(self._send(data, timestamp_ns))
-
-    def flush(self) -> list:
-        """What the decoder still holds (end of stream); the decoder can then be reused."""
-        with self._lock:
-            out = self._convert(self._send(None, None))
-            try:
-                self._context.flush_buffers()
-            except Exception:     # not every FFmpeg build's context has it; nothing is held now
-                pass
-            return out
-
-    def _stamp_of(self, frame) -> Optional[int]:
-        ident = frame.opaque if self._opaque and isinstance(frame.opaque, int) else frame.pts
-        if ident is None:
-            return None
-        # frames come out in presentation order; ids of packets that produced no frame are dropped
-        # once a later id has been seen, so the table stays small
-        stamp = self._stamps.pop(ident, None)
-        if len(self._stamps) > 256:
-            for old in [key for key in self._stamps if key < ident - 256]:
-                del self._stamps[old]
-        return stamp
-
-
-class AvVideoDecoder(_Decoder):
-    """Decodes H.264 (or any FFmpeg video codec) packets back to pictures.
-
-    `extradata` is the stream's codec configuration (needed for AVCC-framed packets from MP4/MKV;
-    Annex-B packets from AvVideoEncoder carry it in-band). `output` is "rgb24", "bgr24", "yuv420p"
-    (numpy arrays) or "frame" (av.VideoFrame). Each picture keeps the timestamp given with the
-    packet that carried it; decoding may lag behind input by a few packets (B-frames): call
-    `flush()` at the end of the stream.
-    """
-
-    def __init__(self, codec: str = "h264", *, extradata: Optional[bytes] = None,
-                 output: str = "rgb24", threads: int = 1) -> None:
-        if output not in VIDEO_PIXEL_FORMATS + ("frame",):
-            raise ValueError(f"output must be one of {VIDEO_PIXEL_FORMATS + ('frame',)}, got {output!r}")
-        super().__init__(codec, extradata, "video")
-        self.output = output
-        threads = _positive_int(threads, "threads", 64)
-        self._context.thread_count = threads
-        if threads > 1:
-            self._context.thread_type = "AUTO"
-
-    def _convert(self, frames) -> List[DecodedVideoFrame]:
-        out = []
-        for frame in frames:
-            kind = PICT_TYPE_CHUNK.get(int(frame.pict_type),
-                                       ChunkType.VIDEO_I_FRAME if frame.key_frame else ChunkType.VIDEO_P_FRAME)
-            image = frame if self.output == "frame" else frame.to_ndarray(format=self.output)
-            out.append(DecodedVideoFrame(image, self._stamp_of(frame), kind, frame.width, frame.height,
-                                         self.output if self.output != "frame" else frame.format.name))
-        return out
-
-
-class AvAudioDecoder(_Decoder):
-    """Decodes AAC (or any FFmpeg audio codec) packets back to PCM.
-
-    ADTS-framed AAC (what AvAudioEncoder writes) needs no `extradata`; raw AAC from MP4/MKV does.
-    `output` is "s16" (int16) or "flt" (float32), interleaved, shaped (samples, channels).
-    """
-
-    def __init__(self, codec: str = "aac", *, extradata: Optional[bytes] = None,
-                 output: str = "s16") -> None:
-        if output not in AUDIO_SAMPLE_FORMATS:
-            raise ValueError(f"output must be one of {AUDIO_SAMPLE_FORMATS}, got {output!r}")
-        super().__init__(codec, extradata, "audio")
-        self.output = output
-        self._resampler: Any = None
-
-    def _convert(self, frames) -> List[DecodedAudio]:
-        out = []
-        for frame in frames:
-            channels = frame.layout.nb_channels
-            if self._resampler is None:
-                self._resampler = self._av.AudioResampler(format=self.output, layout=frame.layout,
-                                                          rate=frame.sample_rate)
-            stamp = self._stamp_of(frame)
-            for packed in self._resampler.resample(frame):
-                samples = packed.to_ndarray().reshape(-1, channels)
-                out.append(DecodedAudio(samples, stamp, frame.sample_rate, channels, self.output))
-        return out
-
-
 # --- MediaCodec backend ------------------------------------------------------------------------------
 
 class AvCodecBackend:
-    """Per-stream real encoders and decoders for MediaCodec (one instance per codec; thread-safe).
+    """Per-stream real encoders and decoders: what MediaCodec uses with `EncodingConfig(backend="av")`
+    (one instance per codec and its copies; thread-safe).
 
     `encode(raw, stream_id)` turns a RawMediaData into EncodedPackets. VIDEO data is a picture:
     metadata "width"/"height" (default: the config's QualityLevel resolution) and "pixel_format"
@@ -722,12 +517,8 @@ class AvCodecBackend:
     """
 
     def __init__(self, config=None, *, low_latency: bool = True) -> None:
-        from rs2fast.codec import EncodingConfig
-
         require_av()
-        self.config = EncodingConfig() if config is None else config
-        if not isinstance(self.config, EncodingConfig):
-            raise TypeError(f"config must be an EncodingConfig, not {type(config).__name__}")
+        self.config = _encoding_config(config)
         self.low_latency = low_latency
         self._lock = threading.Lock()
         self._encoders: Dict[Tuple[str, int], Any] = {}
@@ -857,7 +648,7 @@ def generate_clip(seconds: float = 2.0, width: int = 320, height: int = 180, fra
         raise ValueError(f"seconds must be in (0, 600], got {seconds}")
     if width % 2 or height % 2 or width < 16 or height < 16:
         raise ValueError(f"width and height must be even and at least 16, got {width}x{height}")
-    _positive_int(frame_rate, "frame_rate", 240)
+    positive_int(frame_rate, "frame_rate", 240)
     buffer = io.BytesIO()
     with av.open(buffer, "w", format=container_format) as out:
         video = out.add_stream("libx264", rate=frame_rate)

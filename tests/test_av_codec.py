@@ -336,6 +336,67 @@ def test_backend_encodes_raw_media_data_and_decodes_chunks():
     backend.close()
 
 
+def test_media_codec_with_the_av_backend_encodes_real_h264_and_decodes_it():
+    from rs2fast.codec import MediaCodec
+    from rs2fast._h264 import classify_access_unit
+
+    codec = MediaCodec(EncodingConfig(backend="av", keyframe_interval=4, checksum="crc32c"))
+    meta = {"width": str(W), "height": str(H)}
+    chunks = [codec.encode_single_frame(RawMediaData(pattern(i, W, H).tobytes(), MediaType.VIDEO,
+                                                     timedelta(milliseconds=40 * i), meta), "cam")
+              for i in range(9)]
+    assert [c.sequence_number for c in chunks] == list(range(9))
+    assert [c.chunk_type for c in chunks] == [I if i % 4 == 0 else P for i in range(9)]
+    assert all(classify_access_unit(c.data, "annexb") == c.chunk_type for c in chunks)
+    assert all(c.checksum_matches() and c.checksum.startswith("crc32c:") for c in chunks)
+    assert chunks[2].timestamp == timedelta(milliseconds=80)
+    assert codec.flush("cam") == []
+    pictures = [codec.decode_chunk(c) for c in chunks]
+    assert pictures[6].metadata == {"width": str(W), "height": str(H), "pixel_format": "rgb24"}
+    assert psnr(np.frombuffer(pictures[6].data, np.uint8).reshape(H, W, 3), pattern(6, W, H)) > 25
+    stats = codec.get_stats()
+    assert (stats.frames_encoded, stats.frames_decoded, stats.error_count) == (9, 9, 0)
+    assert stats.average_compression_ratio > 1
+    assert "backend='av'" in repr(codec)
+
+
+def test_media_codec_with_the_av_backend_encodes_audio_through_encode_stream():
+    from rs2fast.codec import MediaCodec
+
+    codec = MediaCodec(EncodingConfig(backend="av"))
+    blocks = [RawMediaData(tone(1000).tobytes(), MediaType.AUDIO) for _ in range(6)]
+    with pytest.raises(UnsupportedFormat, match="encode_frame"):
+        codec.encode_single_frame(blocks[0], "mic")
+    assert codec.get_stats().error_count == 1
+    chunks = list(codec.encode_stream(blocks, "mic"))           # flushed at the end of the input
+    assert len(chunks) >= 6 and {c.chunk_type for c in chunks} == {A}
+    assert [c.sequence_number for c in chunks] == list(range(len(chunks)))
+    samples = sum(len(codec.decode_chunk(c).data) for c in chunks) // 4      # s16 stereo
+    assert samples >= 6000
+    with pytest.raises(UnsupportedFormat):
+        codec.encode_frame(RawMediaData(b"\1\2", MediaType.MIXED), "mix")
+    with pytest.raises(InvalidData):
+        codec.encode_frame(RawMediaData(b"", MediaType.VIDEO), "cam")
+    assert codec.get_stats().error_count == 3
+
+
+def test_media_codec_copies_share_the_av_backend_and_quality_reaches_new_streams():
+    from rs2fast.codec import MediaCodec
+
+    codec = MediaCodec(EncodingConfig(backend="av"))
+    twin = codec.clone()
+    meta = {"width": str(W), "height": str(H)}
+    codec.encode_single_frame(RawMediaData(pattern(0, W, H).tobytes(), MediaType.VIDEO,
+                                           metadata=meta), "cam")
+    chunk = twin.encode_single_frame(RawMediaData(pattern(1, W, H).tobytes(), MediaType.VIDEO,
+                                                  metadata=meta), "cam")
+    assert (chunk.sequence_number, chunk.chunk_type) == (1, P)     # same encoder, same numbering
+    codec.set_quality(QualityLevel.LOW)
+    width, height = QualityLevel.LOW.resolution                   # a new stream's default picture size
+    fresh = codec.encode_single_frame(RawMediaData(bytes(width * height * 3), MediaType.VIDEO), "new")
+    assert codec.decode_chunk(fresh).metadata["width"] == str(width)
+
+
 def test_generated_clip_is_real_h264_and_aac():
     import io
 

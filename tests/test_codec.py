@@ -15,7 +15,7 @@ def video(data=b"\x01" * 16, ms=0, hint=None):
     return RawMediaData(data, MediaType.VIDEO, timedelta(milliseconds=ms), {}, hint)
 
 
-def test_config_defaults_follow_the_seed():
+def test_config_defaults_are_rs2s():
     config = EncodingConfig()
     assert (config.video_bitrate, config.audio_bitrate) == (2_000_000, 128_000)
     assert (config.video_codec, config.audio_codec) == ("h264", "aac")
@@ -42,7 +42,7 @@ def test_encode_then_decode_returns_exactly_the_input():
     codec = MediaCodec()
     data = bytes(range(1, 17))
     chunk = codec.encode_single_frame(video(data, ms=100), "s")
-    assert chunk.data == data                       # RS2 dropped every second byte here
+    assert chunk.data == data                       # exactly the bytes given
     decoded = codec.decode_chunk(chunk)
     assert decoded.data == data and decoded.media_type == MediaType.VIDEO
     assert decoded.timestamp == timedelta(milliseconds=100)
@@ -149,18 +149,100 @@ def test_encode_stream_yields_in_order_and_reports_errors_in_place():
         list(codec.encode_stream(frames, "t"))
 
 
-def test_encode_stream_accepts_async_iterables():
+def test_encode_stream_refuses_async_iterables_and_names_aencode_stream():
     codec = MediaCodec()
 
     async def frames():
-        for i in range(5):
-            yield video(bytes([i + 1]))
+        yield video(b"a")
+
+    agen = frames()
+    with pytest.raises(TypeError, match="aencode_stream"):
+        codec.encode_stream(agen, "s")
+    with pytest.raises(TypeError, match="iterable"):
+        codec.encode_stream(42, "s")
+    asyncio.run(agen.aclose())
+    assert codec.get_stats().frames_encoded == 0
+
+
+def test_encode_stream_returns_a_plain_iterator_even_for_objects_that_are_both():
+    class Both:
+        def __iter__(self):
+            return iter([video(b"x"), video(b"y")])
+
+        def __aiter__(self):
+            raise AssertionError("encode_stream must not iterate asynchronously")
+
+    out = MediaCodec().encode_stream(Both(), "s")
+    assert not hasattr(out, "__anext__")
+    assert [bytes(c.data) for c in out] == [b"x", b"y"]
+
+
+@pytest.mark.parametrize("kind", ["async", "sync"])
+def test_aencode_stream_takes_async_and_plain_iterables(kind):
+    codec = MediaCodec()
+    payloads = [bytes([i + 1]) for i in range(5)] + [b""]
+
+    async def frames():
+        for data in payloads:
+            yield video(data)
+
+    source = frames() if kind == "async" else [video(data) for data in payloads]
 
     async def collect():
-        return [chunk async for chunk in codec.encode_stream(frames(), "s")]
+        return [item async for item in codec.aencode_stream(source, "s", return_exceptions=True)]
 
-    chunks = asyncio.run(collect())
-    assert [bytes(c.data) for c in chunks] == [bytes([i + 1]) for i in range(5)]
+    out = asyncio.run(collect())
+    assert [bytes(c.data) for c in out[:5]] == payloads[:5]
+    assert [c.sequence_number for c in out[:5]] == [0, 1, 2, 3, 4]
+    assert isinstance(out[5], InvalidData)
+    with pytest.raises(TypeError, match="iterable"):
+        codec.aencode_stream(3.5, "s")
+
+
+def test_aencode_stream_raises_a_frame_error_without_return_exceptions():
+    codec = MediaCodec()
+
+    async def collect():
+        return [c async for c in codec.aencode_stream([video(b"a"), video(b"")], "s")]
+
+    with pytest.raises(InvalidData):
+        asyncio.run(collect())
+    assert codec.get_stats().error_count == 1
+
+
+def test_encode_frame_and_flush_with_the_packetiser():
+    codec = MediaCodec()
+    chunks = codec.encode_frame(video(b"abc"), "s")
+    assert [(bytes(c.data), c.sequence_number) for c in chunks] == [(b"abc", 0)]
+    assert codec.flush("s") == []
+
+
+def test_repr_shows_the_codec_state_at_a_glance():
+    codec = MediaCodec(EncodingConfig(checksum="sha256", quality=QualityLevel.HIGH))
+    codec.encode_single_frame(video(b"a"), "one")
+    codec.encode_single_frame(video(b"b"), "two")
+    with pytest.raises(InvalidData):
+        codec.encode_single_frame(video(b""), "two")
+    text = repr(codec)
+    for part in ("MediaCodec", "backend='packetiser'", "video='h264'", "audio='aac'", "quality=HIGH",
+                 "checksum='sha256'", "streams=2", "frames_encoded=2", "errors=1"):
+        assert part in text, text
+
+
+@pytest.mark.parametrize("kwargs, error", [
+    ({"backend": "ffmpeg"}, ValueError), ({"backend": 1}, TypeError),
+    ({"backend": "av", "h264_framing": "annexb"}, ValueError)])
+def test_config_refuses_bad_backends(kwargs, error):
+    with pytest.raises(error, match="backend|h264_framing"):
+        EncodingConfig(**kwargs)
+
+
+def test_av_backend_without_pyav_fails_when_the_config_is_made(monkeypatch):
+    from rs2fast.errors import CodecUnavailable
+
+    monkeypatch.setitem(__import__("sys").modules, "av", None)
+    with pytest.raises(CodecUnavailable, match="pip install"):
+        EncodingConfig(backend="av")
 
 
 def test_factories_use_quality_levels():
@@ -172,7 +254,7 @@ def test_factories_use_quality_levels():
     chunk = audio.encode_single_frame(RawMediaData(bytes(range(8)), MediaType.AUDIO), "a")
     assert audio.decode_chunk(chunk).data == bytes(range(8))
     with pytest.raises(UnsupportedFormat, match="audio-only"):
-        audio.encode_single_frame(video(), "a")      # RS2 panicked (modulo by zero) here
+        audio.encode_single_frame(video(), "a")      # refused, not a modulo by zero
     assert audio.get_stats().error_count == 1
     adaptive = CodecFactory.create_adaptive_codec()
     assert adaptive.quality == QualityLevel.MEDIUM

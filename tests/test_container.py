@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
 import sys
 from collections import Counter
 
@@ -25,14 +26,7 @@ from media_fixtures import (AV_REASON, decoded_audio, decoded_frames, demuxed_pa
 I, P, B, A = ChunkType.VIDEO_I_FRAME, ChunkType.VIDEO_P_FRAME, ChunkType.VIDEO_B_FRAME, ChunkType.AUDIO
 PICT = {1: I, 2: P, 3: B}
 
-try:
-    import rs2fast._h264  # noqa: F401
-    HAVE_H264 = True
-except ImportError:
-    HAVE_H264 = False
-
-TYPINGS = ["decode", pytest.param("bitstream", marks=pytest.mark.skipif(
-    not HAVE_H264, reason="rs2fast._h264 is not built"))]
+TYPINGS = ["decode", "bitstream"]
 
 
 # --- without PyAV ----------------------------------------------------------------------------------
@@ -66,6 +60,25 @@ def test_without_av_container_ingest_names_the_pip_command(monkeypatch, tmp_path
 def test_wants_demux_rejects_unknown_modes(tmp_path):
     with pytest.raises(ValueError, match="container"):
         wants_demux(tmp_path / "a.mp4", {"container": "sometimes"})
+
+
+def test_deciding_about_a_path_imports_neither_pyav_nor_the_container_modules():
+    code = ("import sys, rs2fast._media_paths as m; "
+            "m.is_container_path('a.mp4'); m.wants_demux('a.bin'); "
+            "m.wants_demux('a.mp4', {'container': 'raw'}); "
+            "print(sorted(n for n in ('av', 'rs2fast.container', 'rs2fast.av_codec') if n in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_container_module_re_exports_the_path_rule():
+    from rs2fast import _media_paths, container
+
+    assert container.is_container_path is _media_paths.is_container_path
+    assert container.wants_demux is _media_paths.wants_demux
+    assert container.CONTAINER_EXTENSIONS is _media_paths.CONTAINER_EXTENSIONS
 
 
 # --- with PyAV --------------------------------------------------------------------------------------
@@ -114,9 +127,9 @@ def test_chunk_types_match_the_decoders_pict_type_on_every_frame(clips, kind, ty
         assert Counter(expected)[B] > 10 and Counter(expected)[I] == 2
 
 
-def test_auto_typing_uses_the_bitstream_when_h264_is_built(clips):
+def test_auto_typing_reads_the_h264_bitstream(clips):
     info = probe(clips["mp4"])
-    assert info.video[0].typing == ("bitstream" if HAVE_H264 else "decode")
+    assert info.video[0].typing == "bitstream"
     assert info.video[0].framing == "avcc" and info.video[0].length_size == 4
     assert probe(clips["ts"]).video[0].framing == "annexb"
     assert info.audio[0].typing == "audio"
@@ -395,8 +408,6 @@ def test_lost_transport_packets_are_a_media_format_error_unless_kept(clips, tmp_
 
 
 def test_a_damaged_h264_packet_is_a_media_format_error_naming_the_chunk(clips, tmp_path):
-    if not HAVE_H264:
-        pytest.skip("bitstream typing needs rs2fast._h264")
     data = bytearray(open(clips["mkv"], "rb").read())
     packets = demuxed_packets(clips["mkv"])
     victim = next(p[1] for p in packets[3:] if p[0] == 0)    # an AVCC video packet
@@ -437,10 +448,14 @@ def test_bad_source_type_and_single_iteration(clips):
 
 def test_closing_early_releases_the_container(clips):
     reader = ContainerReader(clips["mp4"], "s", batch_size=4)
-    first = next(iter(reader))
+    assert "open" in repr(reader) and "mov,mp4" in repr(reader) and "'s'" in repr(reader)
+    batches = iter(reader)
+    first = next(batches)
+    assert "reading" in repr(reader)
     reader.close()
     reader.close()
     assert len(first) == 4
+    assert "closed" in repr(reader)
 
 
 # --- the streaming service -----------------------------------------------------------------------
