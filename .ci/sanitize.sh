@@ -56,7 +56,7 @@ tests=(tests/test_batch.py tests/test_ring.py tests/test_cursor.py tests/test_ch
 if [ ! -e tests/adversarial/test_c_entry_points.py ]; then
     echo "sanitize: tests/adversarial/test_c_entry_points.py is missing"; exit 1
 fi
-for optional in tests/test_h264.py tests/test_queue.py tests/test_priority_queue.py \
+for optional in tests/test_packets.py tests/test_h264.py tests/test_queue.py tests/test_priority_queue.py \
         tests/test_chunk_processor.py tests/test_processor_stateful.py tests/test_fuzz_targets.py \
         tests/test_leaks.py; do
     [ -e "$optional" ] && tests+=("$optional")

@@ -19,7 +19,7 @@ CONTAINER_EXTENSIONS = frozenset({".mp4", ".m4v", ".mov", ".mkv", ".webm", ".ts"
 def is_container_path(path: Union[str, os.PathLike]) -> bool:
     """True when `path` names a container file by its extension (.mp4 .m4v .mov .mkv .webm .ts
     .m2ts, any case)."""
-    return os.path.splitext(os.fspath(path))[1].lower() in CONTAINER_EXTENSIONS
+    return os.path.splitext(os.fsdecode(os.fspath(path)))[1].lower() in CONTAINER_EXTENSIONS
 
 
 def wants_demux(path: Union[str, os.PathLike], metadata: Optional[dict] = None) -> bool:
@@ -35,8 +35,6 @@ def wants_demux(path: Union[str, os.PathLike], metadata: Optional[dict] = None) 
         return False
     if mode == "auto" and not is_container_path(path):
         return False
-    from rs2fast._av_base import require_av
-
     if mode == "demux":
         require_av()
         return True

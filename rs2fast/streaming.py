@@ -30,6 +30,7 @@ from rs2fast._params import count_arg, flag_arg, seconds_arg
 from rs2fast._chunk import MediaChunk, gop_chunk_type, split_buffer
 from rs2fast._cursor import BatchCursor
 from rs2fast._file_windows import FileWindows
+from rs2fast._media_paths import wants_demux
 from rs2fast._ring import ChunkRing
 from rs2fast._notify import EventEmitter, LoopWaiters, PeriodicSnapshots
 from rs2fast.chunk_processor import ChunkProcessor, ChunkProcessorConfig
@@ -47,8 +48,6 @@ _READ_WINDOW = 4 << 20  # bytes read from a file at once (chunks are views into 
 _EVENT_BUFFER = 10_000  # events kept for a slow `events()` reader before the oldest are discarded
 _FINISHED_KEPT = 1024   # finished streams whose own metrics stay available (totals keep them all)
 _MAX_FRAME_NS = 1 << 62  # the longest frame duration a frame rate may give (timestamps are int64 ns)
-# Paths with these suffixes may be media containers: only then is rs2fast.container imported.
-_CONTAINER_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".mkv", ".webm", ".ts", ".m2ts"})
 
 
 def determine_chunk_type(sequence_number: int) -> ChunkType:
@@ -519,14 +518,13 @@ class MediaStreamingService:
         settings = self._settings(stream)
         if not isinstance(path, (str, bytes, os.PathLike)):
             raise TypeError(f"path must be a str or os.PathLike, not {type(path).__name__}")
-        if _may_be_container(path, settings.metadata):
-            from rs2fast.container import ContainerReader, wants_demux
-            if wants_demux(path, settings.metadata):
-                reader = ContainerReader(path, settings.id, settings.chunk_size,
-                                         checksum=self.codec.config.checksum, batch_size=self.batch,
-                                         video_types=settings.metadata.get("video_types", "auto"))
-                return self._start(stream, settings, False, self._container_producer, reader,
-                                   cleanup=reader.close)
+        if wants_demux(path, settings.metadata):
+            from rs2fast.container import ContainerReader
+            reader = ContainerReader(path, settings.id, settings.chunk_size,
+                                     checksum=self.codec.config.checksum, batch_size=self.batch,
+                                     video_types=settings.metadata.get("video_types", "auto"))
+            return self._start(stream, settings, False, self._container_producer, reader,
+                               cleanup=reader.close)
         file = open(path, "rb", buffering=0)
         return self._start(stream, settings, False, self._file_producer, file, os.fspath(path),
                            cleanup=file.close)
@@ -1034,18 +1032,6 @@ def _paced_pattern(active: _ActiveStream) -> Callable[[int], Optional[bytes]]:
         offset = sequence % 256
         return pattern[offset:offset + min(size, stream.chunk_size)]
     return next_frame
-
-
-def _may_be_container(path: Union[str, bytes, os.PathLike], metadata: dict) -> bool:
-    """Whether rs2fast.container has to look at `path` (a container suffix, or metadata
-    "container" other than "raw"/"auto")."""
-    mode = metadata.get("container", "auto")
-    if mode == "raw":
-        return False
-    if mode != "auto":
-        return True
-    suffix = os.path.splitext(os.fsdecode(os.fspath(path)))[1].lower()
-    return suffix in _CONTAINER_SUFFIXES
 
 
 def _settle(future: asyncio.Future, error: Optional[BaseException]) -> None:
