@@ -59,6 +59,7 @@ cdef class QueueCore:
     def enqueue(self, chunk, timeout=None):
         """Queue a chunk; True if it was queued, False if the overflow policy dropped it. Under
         "block" this waits for room (QueueFull when `timeout` seconds pass); QueueClosed after close()."""
+        _check_timeout(timeout)
         if self._push(chunk, True):
             return True
         return self._put_slow(chunk, True, timeout)
@@ -79,6 +80,7 @@ cdef class QueueCore:
     def get(self, timeout=None):
         """Take the best chunk, waiting for one; QueueEmpty after `timeout` seconds, QueueClosed
         once the queue is closed and drained."""
+        _check_timeout(timeout)
         item = self._pop(True)
         if item is not None:
             return item
@@ -103,6 +105,17 @@ cdef class QueueCore:
     def _try_push(self, chunk):
         """Push without any policy: True if there was room; wakes nobody (as _try_pop)."""
         return self._push(chunk, False)
+
+
+cdef inline int _check_timeout(object timeout) except -1:
+    # A bad timeout is refused even when the call would not have to wait.
+    if timeout is None:
+        return 0
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"timeout must be a number of seconds or None, not {type(timeout).__name__}")
+    if timeout != timeout or timeout < 0:
+        raise ValueError(f"timeout must be a non-negative number of seconds, got {timeout}")
+    return 0
 
 
 @cython.final

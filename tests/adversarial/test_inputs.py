@@ -691,3 +691,20 @@ def stream(stream_id, chunk_size=10):
 
 def test_zz_debug_build_leaves_no_live_objects():
     check_debug_counters()
+
+
+@pytest.mark.parametrize("timeout, error", [("soon", TypeError), (True, TypeError),
+                                            (float("nan"), ValueError), (-1, ValueError),
+                                            (-0.5, ValueError)])
+def test_bad_queue_timeouts_are_refused_on_the_fast_paths_too(timeout, error):
+    from rs2fast import ChunkType, MediaChunk, MediaPriorityQueue
+    queue = MediaPriorityQueue(4)
+    chunk = MediaChunk("s", 0, b"x", ChunkType.AUDIO)
+    with pytest.raises(error, match="timeout"):
+        queue.enqueue(chunk, timeout)       # there is room: no wait would happen
+    assert len(queue) == 0
+    queue.enqueue(chunk)
+    with pytest.raises(error, match="timeout"):
+        queue.get(timeout)                  # a chunk is there: no wait would happen
+    assert len(queue) == 1                  # nothing was taken
+    assert queue.get(timeout=10**400) is chunk
