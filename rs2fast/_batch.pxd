@@ -15,7 +15,7 @@ cdef class ChunkBatch:
     cdef int64_t total             # sum of the chunk sizes, once `packed` is built
 
     cdef int build_columns(self) except -1
-    cdef object column(self, object dtype, Py_ssize_t at)
+    cdef object column(self, str dtype, Py_ssize_t at)
 
 
 # A batch over `chunks` without copying the list: the batch owns it from now on (the caller must not

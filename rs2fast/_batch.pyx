@@ -11,13 +11,18 @@ from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t, uintptr_t
 
 from rs2fast._chunk cimport CHECKSUM_CRC32C, CHECKSUM_SHA256, MediaChunk, checksum_kind, crc32c_parse
 
-import numpy as np
 from collections.abc import Sequence
 
-_UINT8 = np.dtype(np.uint8)
-_UINT32 = np.dtype(np.uint32)
-_UINT64 = np.dtype(np.uint64)
-_INT64 = np.dtype(np.int64)
+cdef object _frombuffer = None   # numpy.frombuffer, imported on the first column asked for
+
+
+cdef object _view(object buffer, str dtype, Py_ssize_t count, Py_ssize_t offset):
+    # A read-only numpy array over `buffer` (numpy is imported only once columns are used).
+    global _frombuffer
+    if _frombuffer is None:
+        from numpy import frombuffer
+        _frombuffer = frombuffer
+    return _frombuffer(buffer, dtype, count, offset)
 
 # Packed column layout: byte offset of each column in units of n (the batch length).
 cdef enum:
@@ -193,46 +198,46 @@ cdef class ChunkBatch:
         self.total = total
         return 0
 
-    cdef object column(self, object dtype, Py_ssize_t at):
+    cdef object column(self, str dtype, Py_ssize_t at):
         # A read-only numpy view (zero-copy) of the packed column that starts at `at` * n bytes.
         cdef Py_ssize_t n = PyList_GET_SIZE(self.chunks)
         if self.packed is None:
             self.build_columns()
-        return np.frombuffer(self.packed, dtype, n, self.packed_start + at * n)
+        return _view(self.packed, dtype, n, self.packed_start + at * n)
 
     @property
     def sequence_numbers(self):
         """Sequence numbers (numpy uint64, read-only)."""
         if self.sequence_col is None:
-            self.sequence_col = self.column(_UINT64, _SEQUENCE_AT)
+            self.sequence_col = self.column("=u8", _SEQUENCE_AT)
         return self.sequence_col
 
     @property
     def chunk_types(self):
         """ChunkType values (numpy uint8, read-only)."""
         if self.type_col is None:
-            self.type_col = self.column(_UINT8, _TYPE_AT)
+            self.type_col = self.column("=u1", _TYPE_AT)
         return self.type_col
 
     @property
     def priorities(self):
         """MediaPriority values (numpy uint8, read-only)."""
         if self.priority_col is None:
-            self.priority_col = self.column(_UINT8, _PRIORITY_AT)
+            self.priority_col = self.column("=u1", _PRIORITY_AT)
         return self.priority_col
 
     @property
     def sizes(self):
         """Payload sizes in bytes (numpy int64, read-only)."""
         if self.size_col is None:
-            self.size_col = self.column(_INT64, _SIZE_AT)
+            self.size_col = self.column("=i8", _SIZE_AT)
         return self.size_col
 
     @property
     def timestamps_ns(self):
         """Timestamps in nanoseconds (numpy int64, read-only)."""
         if self.timestamp_col is None:
-            self.timestamp_col = self.column(_INT64, _TIMESTAMP_AT)
+            self.timestamp_col = self.column("=i8", _TIMESTAMP_AT)
         return self.timestamp_col
 
     @property
@@ -265,7 +270,7 @@ cdef class ChunkBatch:
                                  f"(sequence number {chunk.seq}) has "
                                  f"{_checksum_name(chunk.checksum_str)}")
             crcs[i] = crc32c_parse(<str>chunk.checksum_str)
-        self.crc_col = np.frombuffer(packed, _UINT32, n, start)
+        self.crc_col = _view(packed, "=u4", n, start)
         return self.crc_col
 
 Sequence.register(ChunkBatch)

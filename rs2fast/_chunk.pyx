@@ -5,6 +5,7 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes
 from cpython.datetime cimport (import_datetime, timedelta_days, timedelta_microseconds,
                                timedelta_new, timedelta_seconds)
 from cpython.list cimport PyList_New
+from cpython.memoryview cimport PyMemoryView_FromObject
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_RawFree, PyMem_RawMalloc
 from cpython.object cimport PyObject
 from cpython.tuple cimport PyTuple_GET_ITEM
@@ -262,7 +263,14 @@ cdef class _BufferOwner:
 
 
 
+# Payloads up to this size are handed out by `data` as a bytes copy: allocating and copying them costs
+# less than making a memoryview (two objects for the collector to track).
+cdef enum:
+    _SMALL_DATA = 4096
+
+
 @cython.final
+@cython.freelist(64)
 @cython.auto_pickle(False)
 cdef class _ChunkView:
     """The exporter behind MediaChunk.data's memoryview: the chunk's bytes, kept alive through the
@@ -270,11 +278,6 @@ cdef class _ChunkView:
     cdef object owner
     cdef const uint8_t* ptr
     cdef Py_ssize_t length
-
-    def __cinit__(self, MediaChunk chunk not None):
-        self.owner = chunk.owner
-        self.ptr = chunk.ptr
-        self.length = chunk.length
 
     def __getbuffer__(self, Py_buffer* buffer, int flags):
         PyBuffer_FillInfo(buffer, self, <void*>self.ptr, self.length, 1, flags)
@@ -320,7 +323,10 @@ def _chunk_from_state(stream_id, sequence_number, data, chunk_type, priority, ti
                       is_final=is_final, checksum=checksum, timestamp_ns=timestamp_ns)
 
 
+# Not tracked by the cycle collector: a chunk refers only to strings and to the owner of its bytes,
+# so it takes part in no reference cycle (and streams of millions of chunks trigger no collections).
 @cython.final
+@cython.no_gc
 cdef class MediaChunk:
     """One piece of a media stream (RS2's MediaChunk): eight value fields, immutable.
 
@@ -366,16 +372,27 @@ cdef class MediaChunk:
 
     @property
     def data(self):
-        """The payload: the `bytes` object itself when the chunk owns one whole, else a read-only
-        memoryview of the chunk's bytes (zero-copy, made once and kept: repeated reads are cheap).
-        The chunk itself is a read-only buffer too: bytes(chunk), memoryview(chunk),
-        hashlib.sha256(chunk), f.write(chunk) and len(chunk) work on it directly."""
+        """The payload: the `bytes` object itself when the chunk owns one whole; else, for chunks of
+        up to 4 KiB, a bytes copy (cheaper to make than a view), or for larger ones a read-only
+        memoryview of the chunk's bytes (zero-copy); either is made on first access and kept, so
+        repeated reads are cheap. The chunk itself is a read-only buffer too: bytes(chunk),
+        memoryview(chunk), hashlib.sha256(chunk), f.write(chunk) and len(chunk) work on it."""
+        cdef _ChunkView exporter
         if type(self.owner) is bytes and PyBytes_GET_SIZE(self.owner) == self.length:
             return self.owner
         view = self.data_view
-        if view is None or (<PyMemoryViewObject*>view).flags & _Py_MEMORYVIEW_RELEASED:
-            view = memoryview(_ChunkView.__new__(_ChunkView, self))
-            self.data_view = view
+        if view is not None and (type(view) is bytes or not
+                                 (<PyMemoryViewObject*>view).flags & _Py_MEMORYVIEW_RELEASED):
+            return view
+        if self.length <= _SMALL_DATA:
+            view = PyBytes_FromStringAndSize(<const char*>self.ptr, self.length)
+        else:
+            exporter = <_ChunkView>_ChunkView.__new__(_ChunkView)
+            exporter.owner = self.owner
+            exporter.ptr = self.ptr
+            exporter.length = self.length
+            view = PyMemoryView_FromObject(exporter)
+        self.data_view = view
         return view
 
     @property

@@ -231,15 +231,22 @@ def test_a_chunk_is_a_buffer_for_common_consumers(tmp_path):
     assert path.read_bytes() == b"56789"
 
 
-def test_data_is_the_owner_bytes_or_one_cached_view():
+def test_data_is_the_owner_bytes_a_small_copy_or_one_cached_view():
     whole = make(data=b"hello")
     assert whole.data is whole.data and type(whole.data) is bytes
-    part = split_buffer(b"hello world", "s", 5)[0]
+    small = split_buffer(b"hello world", "s", 5)[0]
+    assert type(small.data) is bytes and small.data == b"hello"
+    assert small.data is small.data                        # copied once, then reused
+    payload = bytes(range(256)) * 40                       # 10 KiB: chunks over 4 KiB are views
+    part = split_buffer(payload, "s", 5000)[1]
     view = part.data
-    assert type(view) is memoryview and view.readonly and bytes(view) == b"hello"
+    assert type(view) is memoryview and view.readonly and bytes(view) == payload[5000:10000]
     assert part.data is view                               # made once, then reused
     view.release()
-    assert bytes(part.data) == b"hello"                    # a released view is replaced
+    assert bytes(part.data) == payload[5000:10000]         # a released view is replaced
+    boundary = split_buffer(payload, "s", 4096)
+    assert type(boundary[0].data) is bytes and type(split_buffer(payload, "s", 4097)[0].data) \
+        is memoryview
 
 
 def test_bool_is_true_even_for_empty_data():
@@ -512,7 +519,7 @@ def test_split_basics():
     assert [c.chunk_type for c in chunks] == [gop_chunk_type(s) for s in (10, 11, 12)]
     assert all(c.priority is c.chunk_type.default_priority for c in chunks)
     assert all(c.checksum is None for c in chunks)
-    assert all(type(c.data) is memoryview and c.data.readonly for c in chunks)
+    assert all(type(c.data) is bytes for c in chunks)           # small payloads: copied on access
 
 
 def test_split_exact_multiple_marks_the_true_last_chunk():
@@ -673,9 +680,9 @@ def test_owner_outlives_the_source_variable():
 
 
 def test_bytes_source_is_the_owner_without_copy():
-    payload = bytes(10_000)
+    payload = bytes(100_000)
     before = sys.getrefcount(payload)
-    chunks = split_buffer(payload, "s", 1000)
+    chunks = split_buffer(payload, "s", 10_000)
     assert sys.getrefcount(payload) == before + 10          # each chunk holds the bytes itself
     assert all(type(c.data) is memoryview and c.data.readonly for c in chunks)
     del chunks                                             # cached views form no cycle: no gc needed
@@ -684,10 +691,10 @@ def test_bytes_source_is_the_owner_without_copy():
 
 def test_read_only_mmap_cannot_close_while_chunks_hold_it(tmp_path):
     path = tmp_path / "media.bin"
-    path.write_bytes(b"z" * 4096)
+    path.write_bytes(b"z" * 32768)
     with open(path, "rb") as f:
         mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-    chunks = split_buffer(mm, "s", 1024)
+    chunks = split_buffer(mm, "s", 8192)                    # over 4 KiB: `data` is a view
     with pytest.raises(BufferError):
         mm.close()
     view = chunks[2].data

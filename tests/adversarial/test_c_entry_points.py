@@ -228,8 +228,9 @@ def test_weakref_callbacks_on_popped_items_may_use_the_heap():
 # --- the chunk as a buffer, and data access -------------------------------------------------------
 
 def test_chunk_data_view_survives_a_user_release():
-    (chunk, _) = split_buffer(b"abcdefgh", "s", 4)
+    payload = bytes(range(256)) * 64                    # 16 KiB: `data` of 8 KiB chunks is a view
+    (chunk, _) = split_buffer(payload, "s", 8192)
     with chunk.data as view:                            # a context manager releases the view
-        assert bytes(view) == b"abcd"
-    assert bytes(chunk.data) == b"abcd"                 # a fresh view, not the released one
+        assert bytes(view) == payload[:8192]
+    assert bytes(chunk.data) == payload[:8192]          # a fresh view, not the released one
     assert chunk.data is chunk.data                     # and then cached again
