@@ -21,6 +21,7 @@ directives = {
     "initializedcheck": DEBUG,
     "cdivision": True,
     "embedsignature": True,
+    "embedsignature.format": "clinic",
 }
 compile_args = ["-Wall", "-Wno-unused-function"]
 compile_args += ["-O0", "-g"] if DEBUG else ["-O3"]
