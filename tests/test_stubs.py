@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
-EXTENSIONS = sorted(p.stem for p in (Path(__file__).parent.parent / "rs2fast").glob("_*.pyx"))
+import rs2fast
+
+# The package's own directory: the source tree here, or site-packages when testing an installed wheel.
+EXTENSIONS = sorted(p.stem for p in Path(rs2fast.__file__).parent.glob("_*.pyx"))
 
 
 @pytest.mark.skipif(importlib.util.find_spec("mypy") is None,
