@@ -29,8 +29,9 @@ def test_import_loads_no_heavy_modules():
     assert out.stdout.strip() == "[]"
 
 
-def test_py_typed_marker_ships():
+def test_py_typed_marker_and_top_level_stub_ship():
     assert (Path(rs2fast.__file__).parent / "py.typed").exists()
+    assert (Path(rs2fast.__file__).parent / "__init__.pyi").exists()
 
 
 # --- distribution metadata ------------------------------------------------------------------------
