@@ -14,7 +14,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 UTC = timezone.utc
 U64_MAX = 2**64 - 1
@@ -152,17 +152,22 @@ def check_enum(cls: Any, value: Any, name: str) -> Any:
         raise ValueError(f"{name} {value!r} is not a {cls.__name__} value (expected one of {values})") from None
 
 
-def check_str_map(value: Any, name: str) -> dict[str, str]:
-    """A fresh dict[str, str] copied from a mapping; TypeError naming the first bad key or value."""
+def check_map(value: Any, name: str, check_value: Callable[[Any, str], Any]) -> dict[str, Any]:
+    """A fresh dict with str keys copied from a mapping, each value checked by `check_value`."""
     if not isinstance(value, Mapping):
-        raise TypeError(f"{name} must be a dict of str to str, not {type(value).__name__}")
+        raise TypeError(f"{name} must be a dict with str keys, not {type(value).__name__}")
     result = dict(value)
     for key, item in result.items():
         if type(key) is not str:
             raise TypeError(f"{name} keys must be str, got {type(key).__name__} {key!r}")
         if type(item) is not str:
-            raise TypeError(f"{name}[{key!r}] must be a str, not {type(item).__name__}")
+            result[key] = check_value(item, f"{name}[{key!r}]")
     return result
+
+
+def check_str_map(value: Any, name: str) -> dict[str, str]:
+    """A fresh dict[str, str] copied from a mapping; TypeError naming the first bad key or value."""
+    return check_map(value, name, check_str)
 
 
 # --- JSON -----------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from rs2fast._fields import (
     U64_MAX,
     check_enum,
     check_float,
+    check_map,
     check_str,
     check_str_map,
     check_u64,
@@ -89,14 +90,7 @@ _METADATA_READERS: dict[str, Callable[[Any, str], Any]] = {
 
 def _check_metadata(value: Any, name: str) -> dict[str, Union[str, int]]:
     """A fresh dict of str keys to str or int values; the keys rs2fast reads are checked too."""
-    if not isinstance(value, Mapping):
-        raise TypeError(f"{name} must be a dict of str to str or int, not {type(value).__name__}")
-    result = dict(value)
-    for key, item in result.items():
-        if type(key) is not str:
-            raise TypeError(f"{name} keys must be str, got {type(key).__name__} {key!r}")
-        if type(item) is not str and type(item) is not int:
-            result[key] = _str_or_int(item, f"{name}[{key!r}]")
+    result = check_map(value, name, _str_or_int)
     for key, read in _METADATA_READERS.items():
         if key in result:
             read(result[key], f"{name}[{key!r}]")
