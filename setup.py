@@ -55,4 +55,5 @@ setup(
         compiler_directives=directives,
         compile_time_env={"RS2FAST_DEBUG": DEBUG},
     ),
+    options={"build_ext": {"parallel": os.cpu_count() or 1}},   # one compiler per core
 )
