@@ -1,6 +1,7 @@
-"""rs2fast: fast, trustworthy media chunk streaming (a Cython re-creation of RS2's media module).
+"""rs2fast: fast, trustworthy media chunk streaming, with the API of RS2's media module.
 
-Public names load on first use, so `import rs2fast` stays cheap.
+Public names load on first use, so `import rs2fast` stays cheap; type checkers read them from
+`__init__.pyi`, which lists the same names.
 """
 from __future__ import annotations
 

@@ -5,7 +5,20 @@ from enum import IntEnum
 
 
 class Rs2Enum(IntEnum):
-    """IntEnum whose members also carry RS2's JSON variant name (VIDEO_I_FRAME <-> "VideoIFrame")."""
+    """IntEnum whose members also carry RS2's JSON variant name (VIDEO_I_FRAME <-> "VideoIFrame").
+
+    Members print as `ChunkType.VIDEO_I_FRAME` (str, f-strings, format) while comparing and computing
+    as ints; numeric format specs (`f"{member:d}"`) format the int value. Calling the class with a
+    name (`MediaType("video")`) looks it up like `from_name`.
+    """
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__}.{self.name}"
+
+    def __format__(self, spec: str) -> str:
+        if spec and spec[-1] in _NUMERIC_FORMATS:
+            return int.__format__(self, spec)
+        return format(str(self), spec)
 
     @property
     def rs2_name(self) -> str:
@@ -14,11 +27,39 @@ class Rs2Enum(IntEnum):
 
     @classmethod
     def from_rs2_name(cls, name: str):
-        """The member whose RS2 variant name is `name`; ValueError for anything else."""
+        """The member whose RS2 variant name is exactly `name`; ValueError for anything else."""
         for member in cls:
             if member.rs2_name == name:
                 return member
         raise ValueError(f"{name!r} is not a {cls.__name__} variant name")
+
+    @classmethod
+    def from_name(cls, name: str):
+        """The member named `name` in any case, RS2's spelling ("UltraHigh") or Python's ("ULTRA_HIGH").
+
+        ValueError listing the accepted spellings for anything else.
+        """
+        names = _NAMES.get(cls)
+        if names is None:
+            names = {spelling.casefold(): member
+                     for member in cls for spelling in (member.rs2_name, member.name)}
+            _NAMES[cls] = names
+        member = names.get(name.casefold()) if isinstance(name, str) else None
+        if member is None:
+            spellings = ", ".join(repr(member.rs2_name) for member in cls)
+            raise ValueError(f"{name!r} is not a {cls.__name__} name (expected one of {spellings}, "
+                             f"in any case, or the Python member names)")
+        return member
+
+    @classmethod
+    def _missing_(cls, value: object):
+        if isinstance(value, str):
+            return cls.from_name(value)
+        return None
+
+
+_NUMERIC_FORMATS = frozenset("bcdoxXneEfFgG%")
+_NAMES: dict = {}   # enum class -> {casefolded RS2 or Python name: member}
 
 
 class MediaPriority(Rs2Enum):

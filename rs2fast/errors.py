@@ -2,9 +2,15 @@
 
 Messages start with RS2's display text (e.g. "Sequence gap: expected 1, received 5"); every error
 carries `stream_id` and `sequence_number` where they are known (None otherwise).
+
+Errors also derive from the builtin their meaning matches, so ordinary `except` clauses work:
+bad values and malformed media (ValidationFailed, ChecksumMismatch, InvalidData, UnsupportedFormat,
+MediaFormatError) are ValueError; QueueEmpty and QueueFull are `queue.Empty` and `queue.Full`, and,
+as they end a wait that ran out of time, TimeoutError too.
 """
 from __future__ import annotations
 
+import queue
 from typing import Optional
 
 
@@ -40,8 +46,11 @@ class CodecError(Rs2fastError):
     """A frame could not be encoded or a chunk could not be decoded."""
 
 
-class UnsupportedFormat(CodecError):
-    """The codec does not handle this kind of media (e.g. video given to an audio codec)."""
+class UnsupportedFormat(CodecError, ValueError):
+    """The codec does not handle this kind of media (e.g. video given to an audio codec).
+
+    Also a ValueError: the media handed in is the wrong kind for this codec.
+    """
 
     def __init__(self, detail: str, **where) -> None:
         self.detail = detail
@@ -64,16 +73,19 @@ class DecodingFailed(CodecError):
         super().__init__(f"Decoding failed: {detail}", **where)
 
 
-class InvalidData(CodecError):
-    """The input bytes are not acceptable (empty frame, checksum mismatch, bad framing)."""
+class InvalidData(CodecError, ValueError):
+    """The input bytes are not acceptable (empty frame, checksum mismatch, bad framing).
+
+    Also a ValueError.
+    """
 
     def __init__(self, detail: str, **where) -> None:
         self.detail = detail
         super().__init__(f"Invalid data: {detail}", **where)
 
 
-class MediaFormatError(CodecError):
-    """A container or bitstream is not media, or is damaged."""
+class MediaFormatError(CodecError, ValueError):
+    """A container or bitstream is not media, or is damaged. Also a ValueError."""
 
 
 class CodecUnavailable(CodecError):
@@ -120,8 +132,11 @@ class BufferOverflow(ChunkProcessingError):
         super().__init__(f"Buffer overflow: {detail}" if detail else "Buffer overflow", **where)
 
 
-class ValidationFailed(ChunkProcessingError):
-    """The chunk breaks a validation rule (RS2's rules: ids, data, checksum, size caps)."""
+class ValidationFailed(ChunkProcessingError, ValueError):
+    """The chunk breaks a validation rule (RS2's rules: ids, data, checksum, size caps).
+
+    Also a ValueError (and so is its subclass ChecksumMismatch).
+    """
 
     def __init__(self, reason: str, **where) -> None:
         self.reason = reason
@@ -129,7 +144,10 @@ class ValidationFailed(ChunkProcessingError):
 
 
 class ChecksumMismatch(ValidationFailed):
-    """The chunk's data does not match its checksum (or the checksum string is malformed)."""
+    """The chunk's data does not match its checksum (or the checksum string is malformed).
+
+    Also a ValueError, as every ValidationFailed.
+    """
 
     def __init__(self, reason: str = "Checksum mismatch", **where) -> None:
         super().__init__(reason, **where)
@@ -141,15 +159,23 @@ class QueueError(Rs2fastError):
     """A priority-queue operation could not be carried out."""
 
 
-class QueueFull(QueueError):
-    """The queue is at capacity and the call may not wait (or its timeout ran out)."""
+class QueueFull(QueueError, queue.Full, TimeoutError):
+    """The queue is at capacity and the call may not wait (or its timeout ran out).
+
+    Also `queue.Full`, as the standard library's queues raise, and TimeoutError: the wait for room
+    ran out of time (a call that may not wait has a timeout of zero).
+    """
 
     def __init__(self, **where) -> None:
         super().__init__("Queue is full", **where)
 
 
-class QueueEmpty(QueueError):
-    """Nothing to take: the queue is empty (get_nowait) or stayed empty until the timeout."""
+class QueueEmpty(QueueError, queue.Empty, TimeoutError):
+    """Nothing to take: the queue is empty (get_nowait) or stayed empty until the timeout.
+
+    Also `queue.Empty`, as the standard library's queues raise, and TimeoutError: the wait for an
+    item ran out of time (get_nowait has a timeout of zero).
+    """
 
     def __init__(self, **where) -> None:
         super().__init__("Queue is empty", **where)

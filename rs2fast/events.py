@@ -13,20 +13,20 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Callable, Mapping, NamedTuple
 
-from rs2fast.types import (
-    QualityLevel,
-    _dumps,
-    _enum,
-    _float,
-    _json_object,
-    _loads,
-    _now,
-    _require,
-    _str,
-    _str_map,
-    _u64,
-    _utc,
+from rs2fast._enums import QualityLevel
+from rs2fast._fields import (
+    check_enum,
+    check_float,
+    check_str,
+    check_str_map,
+    check_u64,
+    check_utc,
+    dumps,
     format_rfc3339,
+    json_object,
+    loads,
+    now,
+    require_fields,
     rust_f64_display,
 )
 
@@ -48,15 +48,15 @@ class UserActivity:
     id: str
     user_id: int
     activity_type: str
-    timestamp: datetime = field(default_factory=_now)
+    timestamp: datetime = field(default_factory=now)
     metadata: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.id = _str(self.id, "id")
-        self.user_id = _u64(self.user_id, "user_id")
-        self.activity_type = _str(self.activity_type, "activity_type")
-        self.timestamp = _utc(self.timestamp, "timestamp")
-        self.metadata = _str_map(self.metadata, "metadata")
+        self.id = check_str(self.id, "id")
+        self.user_id = check_u64(self.user_id, "user_id")
+        self.activity_type = check_str(self.activity_type, "activity_type")
+        self.timestamp = check_utc(self.timestamp, "timestamp")
+        self.metadata = check_str_map(self.metadata, "metadata")
 
     @classmethod
     def from_event(cls, event: "MediaStreamEvent") -> "UserActivity":
@@ -79,18 +79,18 @@ class UserActivity:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "UserActivity":
         """A UserActivity from its serde JSON shape; every field is required, unknown keys ignored."""
-        data = _json_object(data, "UserActivity")
-        _require(data, _ACTIVITY_FIELDS, "UserActivity")
+        data = json_object(data, "UserActivity")
+        require_fields(data, _ACTIVITY_FIELDS, "UserActivity")
         return cls(*(data[key] for key in _ACTIVITY_FIELDS))
 
     def to_json(self) -> str:
         """Compact JSON text, as serde_json writes it."""
-        return _dumps(self.to_dict())
+        return dumps(self.to_dict())
 
     @classmethod
     def from_json(cls, text: str | bytes) -> "UserActivity":
         """A UserActivity from JSON text (see `from_dict`)."""
-        return cls.from_dict(_loads(text, "UserActivity"))
+        return cls.from_dict(loads(text, "UserActivity"))
 
 
 # --- the kinds of variant field -----------------------------------------------------------------
@@ -105,15 +105,16 @@ def _identity(value: Any) -> Any:
     return value
 
 
-_QUALITY = _Kind(lambda value, name: _enum(QualityLevel, value, name),
+_QUALITY = _Kind(lambda value, name: check_enum(QualityLevel, value, name),
                  lambda value: value.rs2_name, lambda value: value.rs2_name)
-_U64 = _Kind(_u64, _identity, str)
-_F64 = _Kind(_float, _identity, rust_f64_display)
-_TEXT = _Kind(_str, _identity, _identity)
+_U64 = _Kind(check_u64, _identity, str)
+_F64 = _Kind(check_float, _identity, rust_f64_display)
+_TEXT = _Kind(check_str, _identity, _identity)
+_SECONDS = _Kind(lambda value, name: check_float(value, name, nonnegative=True), _identity, rust_f64_display)
 
 
-def _restore(cls: type, args: tuple, timestamp: datetime) -> "MediaStreamEvent":
-    return cls(*args, timestamp=timestamp)
+def _restore(cls: type, args: tuple, keywords: dict) -> "MediaStreamEvent":
+    return cls(*args, **keywords)
 
 
 # --- MediaStreamEvent -----------------------------------------------------------------------------
@@ -128,12 +129,14 @@ class MediaStreamEvent:
 
     stream_id: str
     user_id: int
-    timestamp: datetime = field(default_factory=_now, kw_only=True)
+    timestamp: datetime = field(default_factory=now, kw_only=True)
 
-    # Per-variant class attributes (not fields): serde tag, activity type, variant fields.
+    # Per-variant class attributes (not fields): serde tag, activity type, RS2's variant fields
+    # (positional), and rs2fast's additions (keyword-only, optional in JSON, not in UserActivity).
     _TAG = None
     _ACTIVITY = None
     _SPEC = ()
+    _EXTRA = ()
 
     def __post_init__(self) -> None:
         cls = type(self)
@@ -142,10 +145,10 @@ class MediaStreamEvent:
                             + ", ".join(_VARIANTS))
         prefix = cls.__name__ + "."
         setter = object.__setattr__
-        setter(self, "stream_id", _str(self.stream_id, prefix + "stream_id"))
-        setter(self, "user_id", _u64(self.user_id, prefix + "user_id"))
-        setter(self, "timestamp", _utc(self.timestamp, prefix + "timestamp"))
-        for name, kind in cls._SPEC:
+        setter(self, "stream_id", check_str(self.stream_id, prefix + "stream_id"))
+        setter(self, "user_id", check_u64(self.user_id, prefix + "user_id"))
+        setter(self, "timestamp", check_utc(self.timestamp, prefix + "timestamp"))
+        for name, kind in cls._SPEC + cls._EXTRA:
             setter(self, name, kind.check(getattr(self, name), prefix + name))
 
     @property
@@ -165,9 +168,13 @@ class MediaStreamEvent:
         return UserActivity(str(uuid.uuid4()), self.user_id, self._ACTIVITY, self.timestamp, metadata)
 
     def to_dict(self) -> dict[str, Any]:
-        """serde's externally tagged shape: {tag: {stream_id, user_id, <fields>, timestamp}}."""
+        """serde's externally tagged shape: {tag: {stream_id, user_id, <fields>, timestamp}}.
+
+        Fields rs2fast adds to RS2's (StreamStopped's `duration`) are written too: serde ignores
+        unknown fields, so RS2 reads these dicts unchanged.
+        """
         body: dict[str, Any] = {"stream_id": self.stream_id, "user_id": self.user_id}
-        for name, kind in type(self)._SPEC:
+        for name, kind in type(self)._SPEC + type(self)._EXTRA:
             body[name] = kind.to_json(getattr(self, name))
         body["timestamp"] = format_rfc3339(self.timestamp)
         return {self._TAG: body}
@@ -177,7 +184,7 @@ class MediaStreamEvent:
         """The event a tagged dict describes; on a variant class, the tag must name that variant.
 
         ValueError for an unknown tag, a missing field or a bad value; TypeError for a mistyped one.
-        Unknown keys inside the body are ignored, as serde does.
+        Unknown keys inside the body are ignored, as serde does; rs2fast's added fields are optional.
         """
         if not isinstance(data, dict):
             raise TypeError(f"{cls.__name__} JSON must be an object with one variant tag, "
@@ -192,26 +199,27 @@ class MediaStreamEvent:
                              + ", ".join(_VARIANTS))
         if cls is not MediaStreamEvent and variant is not cls:
             raise ValueError(f"expected a {cls.__name__} event, got a {tag} event")
-        body = _json_object(body, tag)
+        body = json_object(body, tag)
         names = ("stream_id", "user_id") + tuple(name for name, _ in variant._SPEC)
-        _require(body, names + ("timestamp",), tag)
+        require_fields(body, names + ("timestamp",), tag)
         timestamp = body["timestamp"]
         if not isinstance(timestamp, str):
             raise TypeError(f"{tag}.timestamp must be an RFC 3339 string, not {type(timestamp).__name__}")
-        return variant(*(body[name] for name in names), timestamp=timestamp)
+        extras = {name: body[name] for name, _ in variant._EXTRA if name in body}
+        return variant(*(body[name] for name in names), timestamp=timestamp, **extras)
 
     def to_json(self) -> str:
         """Compact, externally tagged JSON text, as serde_json writes it."""
-        return _dumps(self.to_dict())
+        return dumps(self.to_dict())
 
     @classmethod
     def from_json(cls, text: str | bytes) -> "MediaStreamEvent":
         """The event JSON text describes (see `from_dict`)."""
-        return cls.from_dict(_loads(text, cls.__name__))
+        return cls.from_dict(loads(text, cls.__name__))
 
     def __repr__(self) -> str:
         parts = [f"stream_id={self.stream_id!r}", f"user_id={self.user_id!r}"]
-        for name, _ in type(self)._SPEC:
+        for name, _ in type(self)._SPEC + type(self)._EXTRA:
             value = getattr(self, name)
             parts.append(f"{name}={type(value).__name__}.{value.name}" if isinstance(value, Enum)
                          else f"{name}={value!r}")
@@ -220,7 +228,9 @@ class MediaStreamEvent:
 
     def __reduce__(self):
         args = (self.stream_id, self.user_id) + tuple(getattr(self, name) for name, _ in self._SPEC)
-        return (_restore, (type(self), args, self.timestamp))
+        keywords = {name: getattr(self, name) for name, _ in self._EXTRA}
+        keywords["timestamp"] = self.timestamp
+        return (_restore, (type(self), args, keywords))
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -236,14 +246,27 @@ class StreamStarted(MediaStreamEvent):
 
 @dataclass(frozen=True, slots=True, repr=False)
 class StreamStopped(MediaStreamEvent):
-    """A stream stopped after `duration_seconds`, having sent `bytes_transferred` bytes."""
+    """A stream stopped after running `duration` seconds, having sent `bytes_transferred` bytes.
+
+    `duration_seconds` is RS2's field, whole seconds; `duration` (keyword-only, a float >= 0) is the
+    exact time, and defaults to `duration_seconds` when not given. JSON carries both (RS2 ignores
+    `duration`); the UserActivity metadata keeps RS2's keys only.
+    """
 
     duration_seconds: int
     bytes_transferred: int
+    duration: float = field(default=None, kw_only=True)  # type: ignore[assignment]
 
     _TAG = "StreamStopped"
     _ACTIVITY = "media_stream_stopped"
     _SPEC = (("duration_seconds", _U64), ("bytes_transferred", _U64))
+    _EXTRA = (("duration", _SECONDS),)
+
+    def __post_init__(self) -> None:
+        if self.duration is None:
+            seconds = check_u64(self.duration_seconds, "StreamStopped.duration_seconds")
+            object.__setattr__(self, "duration", float(seconds))
+        MediaStreamEvent.__post_init__(self)
 
 
 @dataclass(frozen=True, slots=True, repr=False)

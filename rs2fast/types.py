@@ -7,19 +7,33 @@ and convert to and from the JSON shape RS2's serde derives produce: enum values 
 """
 from __future__ import annotations
 
-import json
 import math
-import numbers
 import operator
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from decimal import Decimal
-from enum import Enum
-from typing import Any, Callable, Mapping, Optional
+from datetime import datetime, timedelta
+from typing import Any, Callable, Mapping, Optional, Union
 
 from rs2fast._chunk import MediaChunk
 from rs2fast._enums import ChunkType, MediaPriority, MediaType, QualityLevel
+from rs2fast._fields import (
+    U64_MAX,
+    check_enum,
+    check_float,
+    check_map,
+    check_str,
+    check_str_map,
+    check_u64,
+    check_utc,
+    dumps,
+    format_rfc3339,
+    json_object,
+    loads,
+    now,
+    parse_rfc3339,
+    require_fields,
+    rust_f64_display,
+)
 
 __all__ = [
     "ChunkType", "MediaPriority", "MediaType", "QualityLevel", "MediaChunk",
@@ -27,221 +41,93 @@ __all__ = [
     "format_rfc3339", "parse_rfc3339", "rust_f64_display",
 ]
 
-UTC = timezone.utc
-U64_MAX = 2**64 - 1
 _I64_MIN = -(2**63)
 _I64_MAX = 2**63 - 1
 _ZERO = timedelta(0)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-# --- time ---------------------------------------------------------------------------------------
-
-_RFC3339 = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))",
-    re.ASCII,
-)
-
-
-def format_rfc3339(moment: datetime) -> str:
-    """RFC 3339 text of an aware datetime in UTC, as chrono writes it: "2025-01-02T03:04:05.123Z".
-
-    The fraction has 0, 3 or 6 digits, the fewest that keep every microsecond.
-    """
-    if moment.tzinfo is not UTC:
-        moment = moment.astimezone(UTC)
-    micro = moment.microsecond
-    spec = "seconds" if micro == 0 else "milliseconds" if micro % 1000 == 0 else "microseconds"
-    return moment.isoformat(timespec=spec)[:-6] + "Z"   # drop "+00:00"
-
-
-def parse_rfc3339(text: str, name: str = "timestamp") -> datetime:
-    """The aware UTC datetime an RFC 3339 string names (any offset; digits past microseconds dropped).
-
-    ValueError naming `name` for text that is not RFC 3339, names no real date, or is out of range.
-    """
-    if not isinstance(text, str):
-        raise TypeError(f"{name} must be an RFC 3339 string, not {type(text).__name__}")
-    match = _RFC3339.fullmatch(text)
-    if match is None:
-        raise ValueError(f"{name} {text!r} is not an RFC 3339 date-time "
-                         f"(expected e.g. '2025-01-02T03:04:05.123Z')")
-    year, month, day, hour, minute, second, frac, zulu, sign, off_h, off_m = match.groups()
-    micro = int((frac or "")[:6].ljust(6, "0"))
-    if second == "60":
-        raise ValueError(f"{name} {text!r} is a leap second, which Python datetimes cannot hold")
-    try:
-        if zulu:
-            zone = UTC
-        else:
-            hours, minutes = int(off_h), int(off_m)
-            if hours > 23 or minutes > 59:
-                raise ValueError("bad offset")
-            offset = timedelta(hours=hours, minutes=minutes)
-            zone = UTC if not offset else timezone(offset if sign == "+" else -offset)
-        moment = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
-                          micro, tzinfo=zone)
-        return moment if zone is UTC else moment.astimezone(UTC)
-    except (ValueError, OverflowError):
-        raise ValueError(f"{name} {text!r} is not a valid date-time in UTC's supported range "
-                         f"(years 1..9999)") from None
-
-
-def _utc(value: Any, name: str) -> datetime:
-    """An aware datetime (or RFC 3339 string) as an aware UTC datetime."""
-    if isinstance(value, datetime):
-        if value.tzinfo is UTC:
-            return value
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"{name} must be a timezone-aware datetime (e.g. datetime.now(timezone.utc))")
-        try:
-            return value.astimezone(UTC)
-        except OverflowError:
-            raise ValueError(f"{name} {value!r} is outside the range of UTC datetimes") from None
-    if isinstance(value, str):
-        return parse_rfc3339(value, name)
-    raise TypeError(f"{name} must be an aware datetime or an RFC 3339 string, not {type(value).__name__}")
-
-
-# --- field checks (shared with rs2fast.events) ---------------------------------------------------
-
-def _str(value: Any, name: str, *, nonempty: bool = False) -> str:
-    if type(value) is not str:
-        if not isinstance(value, str):
-            raise TypeError(f"{name} must be a str, not {type(value).__name__}")
-        value = str(value)
-    if nonempty and not value:
-        raise ValueError(f"{name} must not be empty")
-    return value
-
-
-def _u64(value: Any, name: str, *, minimum: int = 0) -> int:
-    if type(value) is not int:
-        if isinstance(value, (bool, Enum)):
-            raise TypeError(f"{name} must be an int, not {type(value).__name__}")
-        try:
-            value = operator.index(value)
-        except TypeError:
-            raise TypeError(f"{name} must be an int, not {type(value).__name__}") from None
-    if not minimum <= value <= U64_MAX:
-        raise ValueError(f"{name} must be in {minimum}..2**64-1, got {value}")
-    return value
-
-
-def _float(value: Any, name: str, *, nonnegative: bool = False) -> float:
-    if type(value) is not float:
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"{name} must be a float, not {type(value).__name__}")
-        value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    if nonnegative and value < 0.0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
-    return value
-
-
-def _enum(cls: type, value: Any, name: str) -> Any:
-    """A member of `cls` from a member, its int value, its RS2 variant name or its Python name."""
-    if type(value) is cls:
-        return value
-    if isinstance(value, str):
-        names_to_members = _ENUM_NAMES.get(cls)
-        if names_to_members is None:
-            names_to_members = {m.rs2_name: m for m in cls}
-            names_to_members.update((m.name, m) for m in cls)
-            _ENUM_NAMES[cls] = names_to_members
-        member = names_to_members.get(value)
-        if member is not None:
-            return member
-        names = ", ".join(repr(m.rs2_name) for m in cls)
-        raise ValueError(f"{name} {value!r} is not a {cls.__name__} variant name (expected one of {names})")
-    if isinstance(value, (bool, Enum)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a {cls.__name__}, an int or a variant name, "
-                        f"not {type(value).__name__}")
-    try:
-        return cls(int(value))
-    except ValueError:
-        values = ", ".join(str(int(m)) for m in cls)
-        raise ValueError(f"{name} {value!r} is not a {cls.__name__} value (expected one of {values})") from None
-
-
-_ENUM_NAMES: dict = {}   # enum class -> {RS2 variant name or Python name: member}
-
-
-def _str_map(value: Any, name: str) -> dict:
-    """A fresh dict[str, str] copied from a mapping; TypeError naming the first bad key or value."""
-    if not isinstance(value, Mapping):
-        raise TypeError(f"{name} must be a dict of str to str, not {type(value).__name__}")
-    result = dict(value)
-    for key, item in result.items():
-        if type(key) is not str:
-            raise TypeError(f"{name} keys must be str, got {type(key).__name__} {key!r}")
-        if type(item) is not str:
-            raise TypeError(f"{name}[{key!r}] must be a str, not {type(item).__name__}")
-    return result
-
-
-def _json_object(data: Any, what: str) -> dict:
-    if not isinstance(data, dict):
-        raise TypeError(f"{what} JSON must be an object (dict), not {type(data).__name__}")
-    return data
-
-
-def _require(data: dict, keys: tuple, what: str) -> None:
-    for key in keys:
-        if key not in data:
-            raise ValueError(f"{what} JSON is missing field {key!r}")
-
-
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-def _dumps(value: Any) -> str:
-    return _ENCODER.encode(value)
-
-
-def _loads(text: Any, what: str) -> Any:
-    if not isinstance(text, (str, bytes, bytearray)):
-        raise TypeError(f"{what} JSON text must be str or bytes, not {type(text).__name__}")
-    try:
-        return json.loads(text)
-    except ValueError as error:   # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        raise ValueError(f"{what} JSON is malformed: {error}") from None
-
-
-def rust_f64_display(value: float) -> str:
-    """`value` as Rust's `Display for f64` prints it: shortest round-trip digits, never an exponent.
-
-    1.0 -> "1", 0.1 -> "0.1", 1e20 -> "100000000000000000000", -0.0 -> "-0", nan -> "NaN".
-    """
-    value = float(value)
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    text = format(Decimal(repr(value)), "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
-
-
 # --- MediaStream ----------------------------------------------------------------------------------
 
 def _check_stream_id(value: Any, name: str) -> str:
-    return _str(value, name, nonempty=True)
+    return check_str(value, name, nonempty=True)
+
+
+_USIZE = re.compile(r"\+?[0-9]+", re.ASCII)
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+FRAME_RATE_RANGE = (0.001, 1_000_000.0)
+
+
+def _read_max_chunks(value: Union[str, int], name: str) -> int:
+    """A chunk count from RS2's text form (Rust's usize syntax: optional '+', ASCII digits) or an int."""
+    if isinstance(value, str):
+        if _USIZE.fullmatch(value) is None:
+            raise ValueError(f"{name} must be a whole number of chunks (e.g. '30'), got {value!r}")
+        value = int(value)
+    if not 0 <= value <= U64_MAX:
+        raise ValueError(f"{name} must be in 0..2**64-1, got {value}")
+    return value
+
+
+def _read_frame_rate(value: Union[str, int], name: str) -> float:
+    """Frames per second from RS2's text form (a decimal such as '29.97') or an int, within range."""
+    low, high = FRAME_RATE_RANGE
+    rate = math.nan
+    if not isinstance(value, str):
+        rate = float(value) if abs(value) <= high else math.inf
+    elif _DECIMAL.fullmatch(value) is not None:
+        rate = float(value)
+    if not low <= rate <= high:
+        raise ValueError(f"{name} must be a number of frames per second in {low:g}..{high:g} "
+                         f"(e.g. '30' or '29.97'), got {value!r}")
+    return rate
+
+
+_METADATA_READERS: dict[str, Callable[[Any, str], Any]] = {
+    "max_chunks": _read_max_chunks,
+    "frame_rate": _read_frame_rate,
+}
+
+
+def _check_metadata(value: Any, name: str) -> dict[str, Union[str, int]]:
+    """A fresh dict of str keys to str or int values; the keys rs2fast reads are checked too."""
+    result = check_map(value, name, _str_or_int)
+    for key, read in _METADATA_READERS.items():
+        if key in result:
+            read(result[key], f"{name}[{key!r}]")
+    return result
+
+
+def _str_or_int(value: Any, name: str) -> Union[str, int]:
+    """A str, or an int from any `__index__` integer except bool."""
+    if isinstance(value, str):
+        return str(value)
+    if not isinstance(value, bool):
+        try:
+            return operator.index(value)
+        except TypeError:
+            pass
+    raise TypeError(f"{name} must be a str or an int, not {type(value).__name__}")
+
+
+def _rs2_metadata(metadata: Mapping[str, Union[str, int]]) -> dict[str, str]:
+    """RS2's metadata shape (a map of str to str): ints as decimal text."""
+    checked = _check_metadata(metadata, "metadata")
+    return {key: item if type(item) is str else str(item) for key, item in checked.items()}
+
+
+def _reduce_fields(record: Any) -> tuple[type, tuple[Any, ...]]:
+    """Pickle support for every protocol: rebuild a dataclass record from its fields, re-checked."""
+    return type(record), tuple(getattr(record, name) for name in record.__dataclass_fields__)
 
 
 _STREAM_CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "id": _check_stream_id,
-    "user_id": _u64,
-    "content_type": lambda value, name: _enum(MediaType, value, name),
-    "quality": lambda value, name: _enum(QualityLevel, value, name),
-    "chunk_size": lambda value, name: _u64(value, name, minimum=1),
-    "created_at": _utc,
-    "metadata": _str_map,
+    "user_id": check_u64,
+    "content_type": lambda value, name: check_enum(MediaType, value, name),
+    "quality": lambda value, name: check_enum(QualityLevel, value, name),
+    "chunk_size": lambda value, name: check_u64(value, name, minimum=1),
+    "created_at": check_utc,
+    "metadata": _check_metadata,
 }
 _STREAM_FIELDS = tuple(_STREAM_CHECKS)
 
@@ -251,8 +137,11 @@ class MediaStream:
     """A media stream's description (RS2's MediaStream).
 
     Every field is checked, and normalised, whenever it is set: enums accept members, their int values
-    or RS2 variant names ("UltraHigh"); `created_at` must be timezone-aware (stored in UTC);
-    `metadata` is copied into a fresh dict of str to str.
+    or their names in any case ("video", "Video", "UltraHigh", "ULTRA_HIGH"); `created_at` must be
+    timezone-aware (stored in UTC). `metadata` is copied into a fresh dict whose values are str or int;
+    JSON writes ints as decimal text, RS2's form. Two keys are read by rs2fast and checked when set,
+    ValueError naming the key: "max_chunks" (a whole number, e.g. 30 or "30") and "frame_rate"
+    (frames per second, e.g. 25 or "29.97", within `FRAME_RATE_RANGE`).
     """
 
     id: str
@@ -260,8 +149,8 @@ class MediaStream:
     content_type: MediaType
     quality: QualityLevel
     chunk_size: int
-    created_at: datetime = field(default_factory=_now)
-    metadata: dict[str, str] = field(default_factory=dict)
+    created_at: datetime = field(default_factory=now)
+    metadata: dict[str, Union[str, int]] = field(default_factory=dict)
 
     def __setattr__(self, name: str, value: Any) -> None:
         check = _STREAM_CHECKS.get(name)
@@ -269,10 +158,19 @@ class MediaStream:
             value = check(value, name)
         object.__setattr__(self, name, value)
 
+    __reduce__ = _reduce_fields
+
     @property
     def max_chunks(self) -> Optional[int]:
-        """metadata["max_chunks"] as a usize, or None when it is missing or not a plain number."""
-        return _parse_usize(self.metadata.get("max_chunks"))
+        """metadata["max_chunks"] as an int, or None when it is missing."""
+        value = self.metadata.get("max_chunks")
+        return None if value is None else _read_max_chunks(value, "metadata['max_chunks']")
+
+    @property
+    def frame_rate(self) -> Optional[float]:
+        """metadata["frame_rate"] in frames per second, or None when it is missing."""
+        value = self.metadata.get("frame_rate")
+        return None if value is None else _read_frame_rate(value, "metadata['frame_rate']")
 
     def to_dict(self) -> dict[str, Any]:
         """The serde JSON shape as a dict (variant names for enums, RFC 3339 `created_at`)."""
@@ -283,35 +181,24 @@ class MediaStream:
             "quality": self.quality.rs2_name,
             "chunk_size": self.chunk_size,
             "created_at": format_rfc3339(self.created_at),
-            "metadata": _str_map(self.metadata, "metadata"),
+            "metadata": _rs2_metadata(self.metadata),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "MediaStream":
         """A MediaStream from its serde JSON shape; every field is required, unknown keys are ignored."""
-        data = _json_object(data, "MediaStream")
-        _require(data, _STREAM_FIELDS, "MediaStream")
+        data = json_object(data, "MediaStream")
+        require_fields(data, _STREAM_FIELDS, "MediaStream")
         return cls(*(data[key] for key in _STREAM_FIELDS))
 
     def to_json(self) -> str:
         """Compact JSON text, as serde_json writes it."""
-        return _dumps(self.to_dict())
+        return dumps(self.to_dict())
 
     @classmethod
     def from_json(cls, text: str | bytes) -> "MediaStream":
         """A MediaStream from JSON text (see `from_dict`)."""
-        return cls.from_dict(_loads(text, "MediaStream"))
-
-
-_USIZE = re.compile(r"\+?[0-9]+", re.ASCII)
-
-
-def _parse_usize(text: Any) -> Optional[int]:
-    """Rust's `str::parse::<usize>().ok()`: optional '+', ASCII digits, no spaces, within 64 bits."""
-    if type(text) is not str or _USIZE.fullmatch(text) is None:
-        return None
-    value = int(text)
-    return value if value <= U64_MAX else None
+        return cls.from_dict(loads(text, "MediaStream"))
 
 
 # --- StreamMetrics --------------------------------------------------------------------------------
@@ -330,16 +217,18 @@ class StreamMetrics:
     dropped_chunks: int = 0
     average_chunk_size: float = 0.0
     buffer_utilization: float = 0.0
-    last_updated: datetime = field(default_factory=_now)
+    last_updated: datetime = field(default_factory=now)
+
+    __reduce__ = _reduce_fields
 
     def __post_init__(self) -> None:
-        self.stream_id = _str(self.stream_id, "stream_id")
-        self.bytes_processed = _u64(self.bytes_processed, "bytes_processed")
-        self.chunks_processed = _u64(self.chunks_processed, "chunks_processed")
-        self.dropped_chunks = _u64(self.dropped_chunks, "dropped_chunks")
-        self.average_chunk_size = _float(self.average_chunk_size, "average_chunk_size", nonnegative=True)
-        self.buffer_utilization = _float(self.buffer_utilization, "buffer_utilization", nonnegative=True)
-        self.last_updated = _utc(self.last_updated, "last_updated")
+        self.stream_id = check_str(self.stream_id, "stream_id")
+        self.bytes_processed = check_u64(self.bytes_processed, "bytes_processed")
+        self.chunks_processed = check_u64(self.chunks_processed, "chunks_processed")
+        self.dropped_chunks = check_u64(self.dropped_chunks, "dropped_chunks")
+        self.average_chunk_size = check_float(self.average_chunk_size, "average_chunk_size", nonnegative=True)
+        self.buffer_utilization = check_float(self.buffer_utilization, "buffer_utilization", nonnegative=True)
+        self.last_updated = check_utc(self.last_updated, "last_updated")
 
     def to_dict(self) -> dict[str, Any]:
         """The serde JSON shape as a dict (RFC 3339 `last_updated`)."""
@@ -357,18 +246,18 @@ class StreamMetrics:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "StreamMetrics":
         """StreamMetrics from its serde JSON shape; every field is required, unknown keys are ignored."""
-        data = _json_object(data, "StreamMetrics")
-        _require(data, _METRIC_FIELDS, "StreamMetrics")
+        data = json_object(data, "StreamMetrics")
+        require_fields(data, _METRIC_FIELDS, "StreamMetrics")
         return cls(*(data[key] for key in _METRIC_FIELDS))
 
     def to_json(self) -> str:
         """Compact JSON text, as serde_json writes it."""
-        return _dumps(self.to_dict())
+        return dumps(self.to_dict())
 
     @classmethod
     def from_json(cls, text: str | bytes) -> "StreamMetrics":
         """StreamMetrics from JSON text (see `from_dict`)."""
-        return cls.from_dict(_loads(text, "StreamMetrics"))
+        return cls.from_dict(loads(text, "StreamMetrics"))
 
 
 # --- RawMediaData ---------------------------------------------------------------------------------
@@ -389,6 +278,8 @@ class RawMediaData:
     metadata: dict[str, str] = field(default_factory=dict)
     chunk_type: Optional[ChunkType] = None
 
+    __reduce__ = _reduce_fields
+
     def __post_init__(self) -> None:
         data = self.data
         if type(data) is not bytes:
@@ -399,7 +290,7 @@ class RawMediaData:
             except TypeError:
                 raise TypeError(f"data must be a bytes-like object, not {type(data).__name__}") from None
         if type(self.media_type) is not MediaType:
-            self.media_type = _enum(MediaType, self.media_type, "media_type")
+            self.media_type = check_enum(MediaType, self.media_type, "media_type")
         timestamp = self.timestamp
         if timestamp is not _ZERO:
             if not isinstance(timestamp, timedelta):
@@ -407,9 +298,9 @@ class RawMediaData:
             if not _I64_MIN <= _timedelta_ns(timestamp) <= _I64_MAX:
                 raise ValueError(f"timestamp {timestamp} is outside the +-292-year nanosecond range")
         metadata = self.metadata
-        self.metadata = {} if type(metadata) is dict and not metadata else _str_map(metadata, "metadata")
+        self.metadata = {} if type(metadata) is dict and not metadata else check_str_map(metadata, "metadata")
         if self.chunk_type is not None and type(self.chunk_type) is not ChunkType:
-            self.chunk_type = _enum(ChunkType, self.chunk_type, "chunk_type")
+            self.chunk_type = check_enum(ChunkType, self.chunk_type, "chunk_type")
 
     @property
     def timestamp_ns(self) -> int:

@@ -1,3 +1,4 @@
+"""Hypothesis profiles: "ci" (more examples) when the CI variable is set, "dev" otherwise."""
 import os
 
 from hypothesis import HealthCheck, settings

@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 import inspect
 import pickle
+import queue
 
 import pytest
 from hypothesis import given
@@ -188,3 +189,52 @@ def test_package_exports_the_main_errors():
                  "LateChunk", "BufferOverflow", "ValidationFailed", "ChecksumMismatch", "QueueError",
                  "QueueFull", "QueueClosed", "StreamError", "StreamTruncated", "MediaFormatError"):
         assert getattr(rs2fast, name) is getattr(errors, name)
+
+
+# --- builtin bases ---------------------------------------------------------------------------------
+
+BUILTIN_BASES = {
+    ValidationFailed: (ValueError,), ChecksumMismatch: (ValueError,), InvalidData: (ValueError,),
+    UnsupportedFormat: (ValueError,), MediaFormatError: (ValueError,),
+    QueueEmpty: (queue.Empty, TimeoutError), QueueFull: (queue.Full, TimeoutError),
+}
+
+
+@pytest.mark.parametrize("error, _", SAMPLES, ids=lambda x: type(x).__name__ if isinstance(x, Exception) else "")
+def test_builtin_bases_are_caught_by_ordinary_except_clauses(error, _):
+    bases = BUILTIN_BASES.get(type(error), ())
+    for base in (ValueError, queue.Empty, queue.Full, TimeoutError):
+        caught = False
+        try:
+            raise error
+        except base:
+            caught = True
+        except Rs2fastError:
+            pass
+        assert caught == (base in bases), (type(error).__name__, base.__name__)
+
+
+@pytest.mark.parametrize("cls", sorted(BUILTIN_BASES, key=lambda cls: cls.__name__), ids=lambda c: c.__name__)
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_errors_with_builtin_bases_pickle(cls, protocol):
+    error = next(sample for sample, _ in SAMPLES if type(sample) is cls)
+    error.stream_id = "cam-1"
+    copy = pickle.loads(pickle.dumps(error, protocol))
+    assert type(copy) is cls and str(copy) == str(error) and copy.stream_id == "cam-1"
+    assert all(isinstance(copy, base) for base in BUILTIN_BASES[cls])
+
+
+def test_builtin_bases_are_documented():
+    for cls, bases in BUILTIN_BASES.items():
+        for base in bases:
+            assert base.__name__ in (cls.__doc__ or ""), (cls.__name__, base.__name__)
+
+
+def test_queue_timeouts_from_a_real_queue_are_timeout_errors():
+    from rs2fast.priority_queue import MediaPriorityQueue
+
+    priority_queue = MediaPriorityQueue(1)
+    with pytest.raises(TimeoutError):
+        priority_queue.get(timeout=0.01)
+    with pytest.raises(queue.Empty):
+        priority_queue.get_nowait()

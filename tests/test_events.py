@@ -119,7 +119,7 @@ def test_buffer_underrun_json_matches_rs2():
                         "timestamp": "2025-01-02T03:04:05.123Z"}}),
     (StreamStopped("s", 1, 5, 6, timestamp=T0),
      {"StreamStopped": {"stream_id": "s", "user_id": 1, "duration_seconds": 5, "bytes_transferred": 6,
-                        "timestamp": "2025-01-02T03:04:05.123Z"}}),
+                        "duration": 5.0, "timestamp": "2025-01-02T03:04:05.123Z"}}),
     (QualityChanged("s", 1, QualityLevel.HIGH, QualityLevel.LOW, timestamp=T0),
      {"QualityChanged": {"stream_id": "s", "user_id": 1, "old_quality": "High", "new_quality": "Low",
                          "timestamp": "2025-01-02T03:04:05.123Z"}}),
@@ -270,6 +270,10 @@ def test_constructor_coercion_and_defaults():
     (lambda: StreamStopped("s", 1, -1, 0), ValueError, "StreamStopped.duration_seconds"),
     (lambda: StreamStopped("s", 1, 1.5, 0), TypeError, "StreamStopped.duration_seconds"),
     (lambda: StreamStopped("s", 1, 0, 2**64), ValueError, "StreamStopped.bytes_transferred"),
+    (lambda: StreamStopped("s", 1, 0, 0, duration=-0.5), ValueError, "StreamStopped.duration"),
+    (lambda: StreamStopped("s", 1, 0, 0, duration=float("inf")), ValueError, "StreamStopped.duration"),
+    (lambda: StreamStopped("s", 1, 0, 0, duration="0.5"), TypeError, "StreamStopped.duration"),
+    (lambda: StreamStopped("s", 1, None, 0), TypeError, "StreamStopped.duration_seconds"),
     (lambda: QualityChanged("s", 1, "High", "Ultra"), ValueError, "QualityChanged.new_quality"),
     (lambda: BufferUnderrun("s", 1, float("nan")), ValueError, "BufferUnderrun.buffer_level"),
     (lambda: BufferUnderrun("s", 1, "0.5"), TypeError, "BufferUnderrun.buffer_level"),
@@ -342,5 +346,31 @@ def test_event_conversion_keeps_identity_fields(event):
     assert activity.metadata["stream_id"] == event.stream_id
     assert activity.activity_type == event.activity_type
     assert set(activity.metadata) == {"stream_id"} | {
-        f.name for f in dataclasses.fields(event)} - {"stream_id", "user_id", "timestamp"}
+        f.name for f in dataclasses.fields(event) if not f.kw_only} - {"stream_id", "user_id"}
     assert UserActivity.from_json(activity.to_json()) == activity
+
+
+# --- StreamStopped's exact duration ----------------------------------------------------------------
+
+def test_stream_stopped_keeps_whole_seconds_and_the_exact_duration():
+    event = StreamStopped("s", 1, 0, 10, duration=0.17, timestamp=T0)
+    assert event.duration_seconds == 0 and event.duration == 0.17
+    assert StreamStopped("s", 1, 300, 10).duration == 300.0
+    assert type(StreamStopped("s", 1, 3, 10, duration=2).duration) is float
+    text = event.to_json()
+    assert '"duration_seconds":0,"bytes_transferred":10,"duration":0.17,' in text
+    assert MediaStreamEvent.from_json(text) == event
+    assert pickle.loads(pickle.dumps(event, 0)) == event
+
+
+def test_stream_stopped_from_rs2_json_without_duration():
+    text = ('{"StreamStopped":{"stream_id":"s","user_id":1,"duration_seconds":7,"bytes_transferred":9,'
+            '"timestamp":"2025-01-02T03:04:05.123Z"}}')
+    event = MediaStreamEvent.from_json(text)
+    assert event == StreamStopped("s", 1, 7, 9, timestamp=T0)
+    assert event.duration == 7.0
+
+
+def test_stream_stopped_user_activity_keeps_rs2_keys():
+    metadata = StreamStopped("s", 1, 0, 10, duration=0.17).to_user_activity().metadata
+    assert metadata == {"stream_id": "s", "duration_seconds": "0", "bytes_transferred": "10"}

@@ -6,6 +6,7 @@ import json
 import pickle
 from datetime import datetime, timedelta, timezone
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -171,7 +172,9 @@ def test_media_stream_quality_accepts_members_ints_and_names(value, expected):
     ({"created_at": "yesterday"}, ValueError, "created_at"),
     ({"created_at": 1735689600}, TypeError, "created_at"),
     ({"metadata": [("a", "b")]}, TypeError, "metadata"),
-    ({"metadata": {"a": 1}}, TypeError, "metadata"),
+    ({"metadata": {"a": 1.5}}, TypeError, r"metadata\['a'\] must be a str or an int"),
+    ({"metadata": {"a": True}}, TypeError, r"metadata\['a'\]"),
+    ({"metadata": {"a": b"1"}}, TypeError, r"metadata\['a'\]"),
     ({"metadata": {1: "a"}}, TypeError, "metadata"),
 ])
 def test_media_stream_rejects_bad_fields(changes, error, words):
@@ -207,12 +210,56 @@ def test_media_stream_copies_metadata_and_normalises_time():
 
 @pytest.mark.parametrize("text, expected", [
     (None, None), ("5", 5), ("0", 0), ("+7", 7), ("0010", 10), ("18446744073709551615", 2**64 - 1),
-    ("18446744073709551616", None), ("-1", None), (" 5", None), ("5 ", None), ("1_0", None),
-    ("abc", None), ("", None), ("5.0", None), ("\u0663", None),
+    (30, 30), (0, 0), (np.int64(12), 12),
 ])
-def test_max_chunks_parses_like_rust_usize(text, expected):
+def test_max_chunks_reads_rust_usize_text_and_ints(text, expected):
     metadata = {} if text is None else {"max_chunks": text}
     assert make_stream(metadata=metadata).max_chunks == expected
+
+
+@pytest.mark.parametrize("value", ["18446744073709551616", "-1", " 5", "5 ", "1_0", "abc", "", "5.0",
+                                   "\u0663", -1, 2**64])
+def test_bad_max_chunks_is_refused_at_construction_naming_the_key(value):
+    with pytest.raises(ValueError, match=r"metadata\['max_chunks'\]"):
+        make_stream(metadata={"max_chunks": value})
+    stream = make_stream()
+    with pytest.raises(ValueError, match=r"metadata\['max_chunks'\]"):
+        stream.metadata = {"max_chunks": value}
+
+
+@pytest.mark.parametrize("value, expected", [
+    (None, None), ("30", 30.0), ("29.97", 29.97), ("+25", 25.0), ("1e2", 100.0), (".5", 0.5),
+    (24, 24.0), (np.int32(50), 50.0), ("1000000", 1e6),
+])
+def test_frame_rate_reads_text_and_ints(value, expected):
+    metadata = {} if value is None else {"frame_rate": value}
+    rate = make_stream(metadata=metadata).frame_rate
+    assert rate == expected
+    assert rate is None or type(rate) is float
+
+
+@pytest.mark.parametrize("value", ["0", "nan", "NaN", "inf", "fast", "-30", "", " 30", "1_0", "0.0001",
+                                   "2e6", 0, -5, 10**400])
+def test_bad_frame_rate_is_refused_at_construction_naming_the_key(value):
+    with pytest.raises(ValueError, match=r"metadata\['frame_rate'\]"):
+        make_stream(metadata={"frame_rate": value})
+
+
+def test_frame_rate_changed_after_construction_is_checked_when_read():
+    stream = make_stream(metadata={"frame_rate": "30"})
+    stream.metadata["frame_rate"] = "0"
+    with pytest.raises(ValueError, match="frame_rate"):
+        stream.frame_rate
+
+
+def test_int_metadata_values_are_kept_and_written_as_rs2_text():
+    stream = make_stream(metadata={"max_chunks": 30, "frame_rate": 25, "codec": "h264", "n": np.int8(3)})
+    assert stream.metadata == {"max_chunks": 30, "frame_rate": 25, "codec": "h264", "n": 3}
+    assert type(stream.metadata["n"]) is int
+    assert stream.max_chunks == 30 and stream.frame_rate == 25.0
+    assert stream.to_dict()["metadata"] == {"max_chunks": "30", "frame_rate": "25", "codec": "h264", "n": "3"}
+    again = MediaStream.from_json(stream.to_json())
+    assert again.max_chunks == 30 and again.metadata["max_chunks"] == "30"
 
 
 def test_media_stream_json_shape():
@@ -506,3 +553,57 @@ def test_stream_metrics_json_round_trip(value):
     text = value.to_json()
     assert StreamMetrics.from_json(text) == value
     assert json.loads(text)["last_updated"].endswith("Z")
+
+
+# --- enums read as names ----------------------------------------------------------------------------
+
+ENUMS = [ChunkType, MediaPriority, MediaType, QualityLevel]
+
+
+@pytest.mark.parametrize("member", [m for cls in ENUMS for m in cls], ids=str)
+def test_enum_members_print_as_class_dot_name(member):
+    expected = f"{type(member).__name__}.{member.name}"
+    assert str(member) == expected
+    assert f"{member}" == expected == format(member) == "{}".format(member)
+    assert f"{member:>40}" == expected.rjust(40)
+    assert f"{member:d}" == str(int(member)) and "%d" % member == str(int(member))
+    assert member == int(member)
+
+
+@pytest.mark.parametrize("cls", ENUMS)
+def test_enums_accept_their_names_in_any_case(cls):
+    for member in cls:
+        for spelling in (member.rs2_name, member.rs2_name.lower(), member.rs2_name.upper(),
+                         member.name, member.name.lower()):
+            assert cls(spelling) is member
+            assert cls.from_name(spelling) is member
+    with pytest.raises(ValueError) as caught:
+        cls("no such member")
+    assert all(repr(member.rs2_name) in str(caught.value) for member in cls)
+
+
+def test_media_stream_content_type_is_case_insensitive():
+    assert make_stream(content_type="video").content_type is MediaType.VIDEO
+    assert make_stream(content_type="AUDIO").content_type is MediaType.AUDIO
+    assert make_stream(quality="ultra_high").quality is QualityLevel.ULTRA_HIGH
+    with pytest.raises(ValueError, match=r"content_type.*'Video', 'Audio', 'Mixed'"):
+        make_stream(content_type="film")
+
+
+# --- pickling with every protocol -------------------------------------------------------------------
+
+RECORDS = [
+    lambda: make_stream(metadata={"max_chunks": 30, "frame_rate": "29.97"}),
+    lambda: StreamMetrics("s", 2048, 2, 1, 1024.0, 0.25, T0),
+    lambda: RawMediaData(b"frame", MediaType.AUDIO, timedelta(milliseconds=40), {"k": "v"},
+                         ChunkType.AUDIO),
+]
+
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+@pytest.mark.parametrize("make", RECORDS, ids=["MediaStream", "StreamMetrics", "RawMediaData"])
+def test_records_pickle_with_every_protocol(make, protocol):
+    record = make()
+    copy = pickle.loads(pickle.dumps(record, protocol))
+    assert copy == record and type(copy) is type(record)
+    assert copy is not record
