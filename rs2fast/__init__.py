@@ -27,10 +27,12 @@ _PUBLIC = {
     "rs2fast.priority_queue": ("MediaPriorityQueue", "OverflowPolicy"),
     "rs2fast.streaming": ("MediaStreamingService", "StreamingServiceFactory", "ChunkStream",
                           "SharedChunkStream", "determine_chunk_type", "determine_priority"),
-    "rs2fast.container": ("ContainerReader", "ContainerInfo", "probe", "remux", "is_container_path"),
+    "rs2fast.container": ("ContainerReader", "ContainerInfo", "probe", "remux"),
+    "rs2fast._media_paths": ("is_container_path",),
     "rs2fast.av_codec": ("AvVideoEncoder", "AvAudioEncoder", "AvVideoDecoder", "AvAudioDecoder",
                          "av_available"),
     "rs2fast._chunk": ("crc32c", "checksum_hex", "split_buffer"),
+    "rs2fast._batch": ("ChunkBatch",),
 }
 _WHERE = {name: module for module, names in _PUBLIC.items() for name in names}
 __all__ = sorted(_WHERE)

@@ -71,8 +71,8 @@ from rs2fast.container import (
     ContainerInfo as ContainerInfo,
     probe as probe,
     remux as remux,
-    is_container_path as is_container_path,
 )
+from rs2fast._media_paths import is_container_path as is_container_path
 from rs2fast.av_codec import (
     AvVideoEncoder as AvVideoEncoder,
     AvAudioEncoder as AvAudioEncoder,
@@ -85,6 +85,7 @@ from rs2fast._chunk import (
     checksum_hex as checksum_hex,
     split_buffer as split_buffer,
 )
+from rs2fast._batch import ChunkBatch as ChunkBatch
 
 __version__: str
 
@@ -96,6 +97,7 @@ __all__ = [
     "BufferOverflow",
     "BufferUnderrun",
     "ChecksumMismatch",
+    "ChunkBatch",
     "ChunkDropped",
     "ChunkProcessingError",
     "ChunkProcessor",

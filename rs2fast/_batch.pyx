@@ -69,7 +69,10 @@ cdef str _checksum_name(object checksum):
 
 @cython.final
 cdef class ChunkBatch:
-    """An immutable sequence of MediaChunks plus numpy columns of their fields.
+    """ChunkBatch(chunks=())
+--
+
+An immutable sequence of MediaChunks plus numpy columns of their fields.
 
     `ChunkBatch(chunks)` takes any iterable of MediaChunk. Indexing (negative indexes too),
     slicing (which gives a ChunkBatch), `len()` and iteration behave as on a list, at list speed;

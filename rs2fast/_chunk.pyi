@@ -21,7 +21,7 @@ class MediaChunk:
         data: Buffer,
         chunk_type: ChunkType | SupportsIndex,
         priority: MediaPriority | SupportsIndex | None = None,
-        timestamp: timedelta = ...,
+        timestamp: timedelta | None = None,
         is_final: bool = False,
         checksum: str | None = None,
         *,

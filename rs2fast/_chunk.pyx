@@ -328,7 +328,10 @@ def _chunk_from_state(stream_id, sequence_number, data, chunk_type, priority, ti
 @cython.final
 @cython.no_gc
 cdef class MediaChunk:
-    """One piece of a media stream (RS2's MediaChunk): eight value fields, immutable.
+    """MediaChunk(stream_id, sequence_number, data, chunk_type, priority=None, timestamp=None, is_final=False, checksum=None, *, timestamp_ns=None)
+--
+
+    One piece of a media stream (RS2's MediaChunk): eight value fields, immutable.
 
     `data` is kept as given when it is exactly `bytes`; any other bytes-like object is copied (in C
     order, so non-contiguous buffers are flattened), so later changes to a mutable buffer never reach
@@ -344,7 +347,7 @@ cdef class MediaChunk:
         self.priority_code = 2
 
     def __init__(self, stream_id, sequence_number, data, chunk_type, priority=None,
-                 timestamp=_ZERO, is_final=False, checksum=None, *, timestamp_ns=None):
+                 timestamp=None, is_final=False, checksum=None, *, timestamp_ns=None):
         cdef bytes payload
         if self.owner is not None:
             raise TypeError("MediaChunk is immutable; use replace() to derive a new chunk")
@@ -355,8 +358,8 @@ cdef class MediaChunk:
         priority_code = (priority_code_arg(priority, "priority") if priority is not None
                          else default_priority_code(type_code))
         if timestamp_ns is None:
-            ts = _timestamp_ns(timestamp)
-        elif timestamp is not _ZERO:
+            ts = 0 if timestamp is None else _timestamp_ns(timestamp)
+        elif timestamp is not None:
             raise TypeError("give timestamp or timestamp_ns, not both")
         else:
             ts = int64_arg(timestamp_ns, "timestamp_ns")

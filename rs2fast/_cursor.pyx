@@ -18,7 +18,10 @@ from rs2fast._cpython cimport list_set_item_owned
 
 
 cdef class BatchCursor:
-    """Iterator and async iterator over batches that a subclass fetches (`_fetch`, `_afetch`).
+    """BatchCursor(*args, **kwargs)
+--
+
+Iterator and async iterator over batches that a subclass fetches (`_fetch`, `_afetch`).
 
     `fetch_size` is how many chunks one fetch asks for.
     """
@@ -103,7 +106,10 @@ cdef class BatchCursor:
 
 
 cdef class BatchIterator:
-    """`cursor.batches()`: ChunkBatch objects, sync and async."""
+    """BatchIterator(cursor, max_chunks)
+--
+
+`cursor.batches()`: ChunkBatch objects, sync and async."""
 
     cdef BatchCursor cursor
     cdef Py_ssize_t max_chunks

@@ -393,7 +393,10 @@ def parse_slice_type(nal_payload):
 @cython.final
 @cython.auto_pickle(False)
 cdef class NalUnitIterator:
-    """Iterator over (nal_type, offset, length) of the NAL units in a buffer (see iter_nal_units).
+    """NalUnitIterator(data, framing="annexb", length_size=4)
+--
+
+    Iterator over (nal_type, offset, length) of the NAL units in a buffer (see iter_nal_units).
 
     Holds a buffer export of the data while alive (a bytearray cannot be resized meanwhile).
     """

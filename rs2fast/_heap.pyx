@@ -237,7 +237,10 @@ cdef inline HeapEntry* _alloc_entries(Py_ssize_t n, HeapEntry* local) except NUL
 @cython.final
 @cython.auto_pickle(False)
 cdef class PriorityHeap:
-    """Bounded, thread-safe priority heap of Python objects keyed by (priority, sequence).
+    """PriorityHeap(capacity)
+--
+
+    Bounded, thread-safe priority heap of Python objects keyed by (priority, sequence).
 
     Best first: higher priority, then lower sequence, then earlier arrival (FIFO among equal
     keys). Both ends are O(log n) (a min-max heap). Never blocks: `push` returns False when

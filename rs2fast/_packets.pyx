@@ -97,7 +97,10 @@ cdef struct PacketFields:
 @cython.final
 @cython.auto_pickle(False)
 cdef class PacketData:
-    """A demuxed packet's bytes, borrowed without a copy: holds the packet's buffer export for as
+    """PacketData(packet)
+--
+
+A demuxed packet's bytes, borrowed without a copy: holds the packet's buffer export for as
     long as chunks point into it."""
 
     cdef Py_buffer view
@@ -122,7 +125,10 @@ cdef class PacketData:
 @cython.final
 @cython.auto_pickle(False)
 cdef class PacketChunker:
-    """Makes MediaChunks, checksums and packet table rows from demuxed packets (see the module doc).
+    """PacketChunker(stream_id, source, chunk_size, checksum, start_sequence, plans, rows=None, base=0, *, keep_corrupt=False, check_truncated=None)
+--
+
+Makes MediaChunks, checksums and packet table rows from demuxed packets (see the module doc).
 
     `plans[i]` is None for a container stream that is not demuxed, else (typing, scale, divisor,
     framing, length_size) with framing "annexb"/"avcc" for "bitstream" typing (None otherwise).

@@ -20,7 +20,10 @@ from rs2fast.errors import QueueClosed
 
 
 cdef class QueueCore:
-    """Bounded priority queue core: a PriorityHeap plus counters and waiter bookkeeping."""
+    """QueueCore(capacity=1024, *args, **kwargs)
+--
+
+    Bounded priority queue core: a PriorityHeap plus counters and waiter bookkeeping."""
 
     cdef readonly PriorityHeap heap
     cdef public bint closed
@@ -120,7 +123,10 @@ cdef inline int _check_timeout(object timeout) except -1:
 
 @cython.final
 cdef class QueueIterator:
-    """`for chunk in queue`: takes chunks in C while there are some, waits through `get()` when
+    """QueueIterator(queue)
+--
+
+`for chunk in queue`: takes chunks in C while there are some, waits through `get()` when
     there are none, and stops once the queue is closed and drained."""
 
     cdef QueueCore queue

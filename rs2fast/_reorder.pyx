@@ -64,7 +64,10 @@ cdef int _append_all(list ready, PyObject** refs, Py_ssize_t n) noexcept:
 
 @cython.final
 cdef class ReorderBuffer:
-    """One stream's reorder buffer: insert chunks in any order, get them back in sequence order.
+    """ReorderBuffer(window, *, next_expected=0, timeout_ns=0, resync_after=4, history=1024)
+--
+
+    One stream's reorder buffer: insert chunks in any order, get them back in sequence order.
 
     ReorderBuffer(window, *, next_expected=0, timeout_ns=0, resync_after=4, history=1024)
     `window` (1..2**20) slots; `timeout_ns` 0 disables the timeout; `resync_after` 0 disables

@@ -72,7 +72,10 @@ cdef inline MediaChunk _as_chunk(object item, Py_ssize_t index):
 
 @cython.final
 cdef class ChunkRing:
-    """Bounded buffer of chunks: a FIFO (`live=False`) or a priority-shedding buffer (`live=True`)."""
+    """ChunkRing(capacity, live=False)
+--
+
+Bounded buffer of chunks: a FIFO (`live=False`) or a priority-shedding buffer (`live=True`)."""
 
     cdef Fifo fifos[LEVELS]
     cdef readonly Py_ssize_t capacity

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import os
 import threading
 import time
@@ -47,7 +46,6 @@ _POLL = 0.05            # seconds between checks for stop / consumer changes whi
 _READ_WINDOW = 4 << 20  # bytes read from a file at once (chunks are views into the window)
 _EVENT_BUFFER = 10_000  # events kept for a slow `events()` reader before the oldest are discarded
 _FINISHED_KEPT = 1024   # finished streams whose own metrics stay available (totals keep them all)
-_MAX_FRAME_NS = 1 << 62  # the longest frame duration a frame rate may give (timestamps are int64 ns)
 
 
 def determine_chunk_type(sequence_number: int) -> ChunkType:
@@ -179,7 +177,7 @@ class _ActiveStream:
     def __init__(self, service: "MediaStreamingService", stream: MediaStream, live: bool) -> None:
         self.service = service
         self.stream = stream
-        self.frame_rate = _frame_rate(stream, service.codec.config.frame_rate)
+        self.frame_rate = stream.frame_rate or float(service.codec.config.frame_rate)
         self.frame_ns = round(1e9 / self.frame_rate)
         self.chunk_type = ChunkType.AUDIO if stream.content_type == MediaType.AUDIO else None
         self.live = live
@@ -196,22 +194,6 @@ class _ActiveStream:
     def keep_going(self) -> bool:
         """Whether somebody still wants this stream's chunks."""
         return not self.stop.is_set() and (self.attached or self.service._shared_consumers > 0)
-
-
-def _frame_rate(stream: MediaStream, default: float) -> float:
-    """The stream's metadata "frame_rate" (else `default`) as a positive, finite number of frames
-    a second; ValueError naming frame_rate otherwise."""
-    value = stream.metadata.get("frame_rate")
-    if value is None:
-        return float(default)
-    try:
-        rate = float(value)
-    except (TypeError, ValueError):
-        rate = math.nan
-    if not (math.isfinite(rate) and rate > 0 and 1e9 / rate < _MAX_FRAME_NS):
-        raise ValueError(f'metadata "frame_rate" must be a positive, finite number of frames per '
-                         f'second, got {value!r}')
-    return rate
 
 
 class ChunkStream(BatchCursor):
@@ -563,8 +545,7 @@ class MediaStreamingService:
         """A private copy of `stream`, checked against the processor's limits."""
         if not isinstance(stream, MediaStream):
             raise TypeError(f"stream must be a MediaStream, not {type(stream).__name__}")
-        settings = replace(stream)
-        _frame_rate(settings, self.codec.config.frame_rate)
+        settings = replace(stream, metadata=dict(stream.metadata))   # checks frame_rate and the rest
         config = self._processor.config
         if config.enable_validation:
             audio = settings.content_type == MediaType.AUDIO
@@ -923,8 +904,9 @@ class MediaStreamingService:
                 retired.dropped_chunks += counters.dropped_chunks
         active.channel.close()
         self._processor.forget_stream(active.stream.id)   # its reorder state is not needed again
+        duration = time.monotonic() - active.started
         self._emit(StreamStopped(stream_id=active.stream.id, user_id=active.stream.user_id,
-                                 duration_seconds=int(time.monotonic() - active.started),
+                                 duration_seconds=int(duration), duration=duration,
                                  bytes_transferred=active.counters.bytes_processed))
 
     def _attach_shared(self) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import rs2fast
-from rs2fast import _chunk, _h264, _heap, _queue, _reorder
+from rs2fast import _batch, _chunk, _cursor, _h264, _heap, _packets, _queue, _reorder, _ring
 
 PACKAGE = Path(rs2fast.__file__).parent
 
@@ -133,8 +133,10 @@ def test_the_stub_lists_every_public_name():
 
 # --- inspect ----------------------------------------------------------------------------------------
 
-C_CLASSES = [_chunk.MediaChunk, _heap.PriorityHeap, _reorder.ReorderBuffer, _queue.QueueCore]
-C_MODULES = [_chunk, _h264, _heap, _queue, _reorder]
+C_CLASSES = [_chunk.MediaChunk, _heap.PriorityHeap, _reorder.ReorderBuffer, _queue.QueueCore,
+             _queue.QueueIterator, _ring.ChunkRing, _cursor.BatchCursor, _cursor.BatchIterator,
+             _batch.ChunkBatch, _packets.PacketData, _packets.PacketChunker]
+C_MODULES = [_batch, _chunk, _cursor, _h264, _heap, _packets, _queue, _reorder, _ring]
 
 
 def public_callables():
@@ -151,12 +153,6 @@ def public_callables():
 
 # A C class shows its signature to `inspect` through a class docstring that starts with the
 # signature line ("Name(params)" then "--"), the form CPython reads into `__text_signature__`.
-CLASS_DOCSTRINGS_PENDING = pytest.mark.xfail(
-    strict=True, raises=ValueError,
-    reason="the cdef class docstrings in the .pyx files do not start with their signature line yet")
-
-
-@CLASS_DOCSTRINGS_PENDING
 @pytest.mark.parametrize("cls", C_CLASSES + [_h264.NalUnitIterator], ids=lambda cls: cls.__name__)
 def test_c_classes_have_signatures(cls):
     signature = inspect.signature(cls)
@@ -171,7 +167,6 @@ def test_c_methods_and_functions_have_signatures(name, function):
     assert isinstance(signature, inspect.Signature), name
 
 
-@CLASS_DOCSTRINGS_PENDING
 def test_media_chunk_signature_names_its_fields():
     parameters = inspect.signature(_chunk.MediaChunk).parameters
     assert list(parameters)[:4] == ["stream_id", "sequence_number", "data", "chunk_type"]
