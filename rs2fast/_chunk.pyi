@@ -121,5 +121,8 @@ def _chunk_from_state(
     checksum: str | None,
 ) -> MediaChunk: ...
 
+def chunk_bytes(chunks: list[MediaChunk]) -> int:
+    """Total payload bytes of a list of MediaChunks; TypeError naming an item that is not one."""
+
 def group_by_stream(chunks: list[MediaChunk], codes: Optional[bytes] = ...) -> dict[str, list[MediaChunk]]:
     """{stream_id: [chunks, in input order]}, leaving out chunks whose validation code is not 0."""

@@ -237,3 +237,17 @@ def group_by_stream(list chunks not None, codes=None):
                 groups[current_id] = current
         current.append(chunk)
     return groups
+
+
+def chunk_bytes(list chunks not None):
+    """Total payload bytes of a list of MediaChunks (one C pass); TypeError naming the first item
+    that is not a MediaChunk."""
+    cdef Py_ssize_t i
+    cdef long long total = 0
+    cdef object item
+    for i in range(len(chunks)):
+        item = chunks[i]
+        if type(item) is not MediaChunk:
+            raise TypeError(f"chunks[{i}] must be a MediaChunk, not {type(item).__name__}")
+        total += (<MediaChunk>item).length
+    return total

@@ -15,7 +15,8 @@ import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, List, Optional, Union
+from typing import (AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, List, Optional, Tuple,
+                    Union)
 
 from rs2fast import _chunk, _reorder
 from rs2fast._params import count_arg, flag_arg, seconds_arg
@@ -196,7 +197,7 @@ class ChunkProcessor:
         """Check RS2's rules (stream id, data, size cap for the type, checksum); raise
         ValidationFailed / ChecksumMismatch naming the rule. Does not count anything."""
         _require_chunk(chunk)
-        code = self._validation_codes([chunk], False, self._config.verify_checksums)[0]
+        code = self._validation_codes([chunk], len(chunk), False, self._config.verify_checksums)[0]
         if code:
             raise self._validation_error(chunk, code)
 
@@ -217,7 +218,7 @@ class ChunkProcessor:
         meanwhile come out with the next call (or flush / expire_stale)."""
         _require_chunk(chunk)
         started = time.perf_counter_ns()
-        code = self._codes([chunk], parallel=False, checksums=True)[0]
+        code = self._codes([chunk], len(chunk), parallel=False, checksums=True)[0]
         with self._lock:
             try:
                 if code:
@@ -233,8 +234,8 @@ class ChunkProcessor:
         `checksums=False` skips checksum verification, for chunks whose checksum was computed in
         the same pass that made them (the streaming service's own splits); bytes that come from
         outside should be verified (the default). Big batches are verified on the worker pool."""
-        chunks = _chunk_list(chunks)
-        return self._codes(chunks, parallel=True, checksums=flag_arg(checksums, "checksums"))
+        chunks, size = _chunk_list(chunks)
+        return self._codes(chunks, size, parallel=True, checksums=flag_arg(checksums, "checksums"))
 
     def process_batch(self, chunks: Iterable[MediaChunk], codes: Optional[bytes] = None, *,
                       return_exceptions: bool = False) -> list:
@@ -246,9 +247,9 @@ class ChunkProcessor:
         `return_exceptions=True` their errors also appear in the output at the point where the
         chunk was handled (and the output keeps the input's order across streams too)."""
         given_batch = isinstance(chunks, ChunkBatch)
-        chunks = _chunk_list(chunks)
+        chunks, size = _chunk_list(chunks)
         if codes is None:
-            codes = self._codes(chunks, parallel=True, checksums=True)
+            codes = self._codes(chunks, size, parallel=True, checksums=True)
         elif not isinstance(codes, (bytes, bytearray)) or len(codes) != len(chunks):
             raise ValueError("codes must be the bytes validate() gave for exactly these chunks")
         started = time.perf_counter_ns()
@@ -256,7 +257,7 @@ class ChunkProcessor:
         with self._lock:
             now_ns = self._clock()
             if (return_exceptions or not self._config.enable_reordering
-                    or not self._room_for(chunks)):
+                    or not self._room_for(len(chunks), size)):
                 for chunk, code in zip(chunks, codes):
                     try:
                         if code:
@@ -272,12 +273,14 @@ class ChunkProcessor:
             self._busy_ns += time.perf_counter_ns() - started
         return ChunkBatch._from_list(out) if given_batch and not return_exceptions else out
 
-    def _codes(self, chunks: list, parallel: bool, checksums: bool) -> bytes:
-        """Validation codes for `chunks` (all 0 when validation is off); `parallel` lets big
-        batches with checksums to verify go to the worker pool. Safe to call from any thread."""
+    def _codes(self, chunks: list, size: int, parallel: bool, checksums: bool) -> bytes:
+        """Validation codes for `chunks` of `size` bytes in all (all 0 when validation is off);
+        `parallel` lets big batches with checksums to verify go to the worker pool. Safe to call
+        from any thread."""
         if not self._config.enable_validation:
             return bytes(len(chunks))
-        return self._validation_codes(chunks, parallel, checksums and self._config.verify_checksums)
+        return self._validation_codes(chunks, size, parallel,
+                                      checksums and self._config.verify_checksums)
 
     def process_chunk_stream(self, chunks: Iterable[MediaChunk], *,
                              return_exceptions: bool = False) -> Iterator:
@@ -412,7 +415,7 @@ class ChunkProcessor:
 
     # --- internals -------------------------------------------------------------------------------
 
-    def _validation_codes(self, chunks: list, parallel: bool, verify: bool) -> bytes:
+    def _validation_codes(self, chunks: list, size: int, parallel: bool, verify: bool) -> bytes:
         config = self._config
 
         def kernel(part):
@@ -420,7 +423,7 @@ class ChunkProcessor:
                                          config.other_size_limit, verify)
 
         parallel = (parallel and self._pool.workers > 1 and verify and
-                    sum(map(len, chunks)) >= config.parallel_min_bytes * self._pool.workers)
+                    size >= config.parallel_min_bytes * self._pool.workers)
         try:
             return bytes(self._pool.map_slices(kernel, chunks)) if parallel else kernel(chunks)
         except Exception as error:
@@ -511,11 +514,12 @@ class ChunkProcessor:
             self._settle(stream, len(out) - start)
             self._streams.move_to_end(stream_id)
 
-    def _room_for(self, chunks: list) -> bool:
-        """Whether buffering every chunk of the batch would stay within the memory bounds."""
+    def _room_for(self, count: int, size: int) -> bool:
+        """Whether buffering `count` more chunks of `size` bytes in all would stay within the memory
+        bounds."""
         config = self._config
-        return (self._buffered + len(chunks) <= config.max_buffer_size
-                and self._buffered_bytes + sum(map(len, chunks)) <= config.max_buffered_bytes)
+        return (self._buffered + count <= config.max_buffer_size
+                and self._buffered_bytes + size <= config.max_buffered_bytes)
 
     def _settle(self, stream: _Stream, released: int) -> None:
         # Bring the counters up to date after chunks went into and out of a stream's buffer.
@@ -613,16 +617,11 @@ def _require_chunk(chunk) -> None:
         raise TypeError(f"expected a MediaChunk, got {type(chunk).__name__}")
 
 
-def _chunk_list(chunks: Iterable[MediaChunk]) -> list:
-    """`chunks` as a list of MediaChunks; TypeError naming the first item that is not one."""
+def _chunk_list(chunks: Iterable[MediaChunk]) -> Tuple[list, int]:
+    """`chunks` as a list of MediaChunks and their total bytes (one C pass); TypeError naming the
+    first item that is not a MediaChunk."""
     chunks = chunks if isinstance(chunks, list) else list(chunks)
-    if not set(map(type, chunks)) <= _CHUNK_TYPE:      # one C-level pass in the common case
-        for chunk in chunks:
-            _require_chunk(chunk)
-    return chunks
-
-
-_CHUNK_TYPE = frozenset({MediaChunk})
+    return chunks, _chunk.chunk_bytes(chunks)
 
 
 class _ProcessedChunks:

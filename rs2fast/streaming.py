@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, List, Optional, Tuple, Union
 
 from rs2fast._params import count_arg, flag_arg, seconds_arg
-from rs2fast._chunk import MediaChunk, gop_chunk_type, split_buffer
+from rs2fast._chunk import MediaChunk, chunk_bytes, gop_chunk_type, split_buffer
 from rs2fast._cursor import BatchCursor
 from rs2fast._file_windows import FileWindows
 from rs2fast._media_paths import wants_demux
@@ -833,7 +833,7 @@ class MediaStreamingService:
                 self._offer_shared(active, chunk)
         counters = active.counters
         counters.chunks_processed += len(ready)
-        counters.bytes_processed += sum(map(len, ready))
+        counters.bytes_processed += chunk_bytes(ready)
         counters.last_updated = datetime.now(timezone.utc)
 
     def _offer_shared(self, active: _ActiveStream, chunk: MediaChunk) -> None:
