@@ -44,6 +44,7 @@ log = logging.getLogger("rs2fast")
 
 _POLL = 0.05            # seconds between checks for stop / consumer changes while a producer waits
 _READ_WINDOW = 4 << 20  # bytes read from a file at once (chunks are views into the window)
+_PARALLEL_MIN_CHUNK = 16 << 10  # chunk size from which file windows go to the worker pool
 _EVENT_BUFFER = 10_000  # events kept for a slow `events()` reader before the oldest are discarded
 _FINISHED_KEPT = 1024   # finished streams whose own metrics stay available (totals keep them all)
 
@@ -710,6 +711,9 @@ class MediaStreamingService:
         stream = active.stream
         fd = file.fileno()
         pool = self._processor.pool
+        # Small chunks are mostly object creation, which holds the GIL: more threads would only
+        # queue for it, so the pool is used once chunks carry enough GIL-free bytes.
+        workers = pool.workers if stream.chunk_size >= _PARALLEL_MIN_CHUNK else 1
         with file:
             windows = FileWindows(fd, stream.id, use_mmap=self.map_files)
             size = windows.size
@@ -717,10 +721,10 @@ class MediaStreamingService:
             pending: deque = deque()
             offset = sequence = 0
             while (offset < size or pending) and active.keep_going():
-                while offset < size and len(pending) < pool.workers:
+                while offset < size and len(pending) < workers:
                     length = min(window, size - offset)
                     job = (windows, offset, length, sequence, offset + length >= size)
-                    pending.append(pool.submit(self._read_window, active, *job) if pool.workers > 1
+                    pending.append(pool.submit(self._read_window, active, *job) if workers > 1
                                    else _Done(self._read_window(active, *job)))
                     offset += length
                     sequence += -(-length // stream.chunk_size)
