@@ -706,14 +706,16 @@ class MediaStreamingService:
 
     def _file_producer(self, active: _ActiveStream, file, path: str) -> None:
         # Windows of whole chunks (pread copies, or views of the mapped file with `map_files`) are
-        # split, checksummed and validated by up to `parallel_processing` workers at
-        # once, then reordered and delivered by this thread.
+        # read ahead on the worker pool while this thread delivers. Windows of big chunks are also
+        # split, checksummed and validated there, by up to `parallel_processing` workers at once;
+        # small chunks are mostly object creation, which holds the GIL, so this thread splits
+        # them itself (more threads would only queue for the GIL).
         stream = active.stream
         fd = file.fileno()
         pool = self._processor.pool
-        # Small chunks are mostly object creation, which holds the GIL: more threads would only
-        # queue for it, so the pool is used once chunks carry enough GIL-free bytes.
-        workers = pool.workers if stream.chunk_size >= _PARALLEL_MIN_CHUNK else 1
+        split_on_pool = stream.chunk_size >= _PARALLEL_MIN_CHUNK and pool.workers > 1
+        task = self._read_window if split_on_pool else self._read_ahead
+        depth = pool.workers if split_on_pool else 2
         with file:
             windows = FileWindows(fd, stream.id, use_mmap=self.map_files)
             size = windows.size
@@ -721,22 +723,29 @@ class MediaStreamingService:
             pending: deque = deque()
             offset = sequence = 0
             while (offset < size or pending) and active.keep_going():
-                while offset < size and len(pending) < workers:
+                while offset < size and len(pending) < depth:
                     length = min(window, size - offset)
-                    job = (windows, offset, length, sequence, offset + length >= size)
-                    pending.append(pool.submit(self._read_window, active, *job) if workers > 1
-                                   else _Done(self._read_window(active, *job)))
+                    pending.append(pool.submit(task, active, windows, offset, length, sequence,
+                                               offset + length >= size))
                     offset += length
                     sequence += -(-length // stream.chunk_size)
-                self._deliver(active, *pending.popleft().result())
+                result = pending.popleft().result()
+                self._deliver(active, *(result if split_on_pool else self._split_window(*result)))
             if offset >= size and not pending and _was_replaced(path, fd):
                 log.warning("rs2fast: %s was replaced while being streamed; the file that was "
                             "open was streamed to its end", path)
 
+    def _read_ahead(self, active: _ActiveStream, windows: FileWindows, offset: int, length: int,
+                    sequence: int, last: bool) -> tuple:
+        return active, windows.read(offset, length), sequence, last
+
+    def _split_window(self, active: _ActiveStream, data, sequence: int, last: bool) -> tuple:
+        chunks = self._split(active, data, sequence, mark_final=last)
+        return chunks, self._processor.validate(chunks, checksums=False)
+
     def _read_window(self, active: _ActiveStream, windows: FileWindows, offset: int, length: int,
                      sequence: int, last: bool) -> tuple:
-        chunks = self._split(active, windows.read(offset, length), sequence, mark_final=last)
-        return chunks, self._processor.validate(chunks, checksums=False)
+        return self._split_window(*self._read_ahead(active, windows, offset, length, sequence, last))
 
     def _container_producer(self, active: _ActiveStream, reader) -> None:
         with reader:
@@ -1027,16 +1036,6 @@ def _settle(future: asyncio.Future, error: Optional[BaseException]) -> None:
         future.set_result(None)
     else:
         future.set_exception(error)
-
-
-class _Done:
-    """An already computed result with a Future's `result()`."""
-
-    def __init__(self, value) -> None:
-        self._value = value
-
-    def result(self):
-        return self._value
 
 
 def _was_replaced(path: str, fd: int) -> bool:
