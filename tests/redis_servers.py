@@ -60,7 +60,8 @@ class RedisServer:
             args += ["--appendonly", "no"]
         if self.cluster:
             args += ["--cluster-enabled", "yes", "--cluster-config-file",
-                     os.path.join(self.folder, "nodes.conf"), "--cluster-node-timeout", "2000"]
+                     os.path.join(self.folder, "nodes.conf"), "--cluster-node-timeout", "2000",
+                     "--cluster-port", str(free_port())]           # the bus, not port + 10000
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while self.cli("PING") != "PONG":
