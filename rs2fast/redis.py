@@ -529,7 +529,7 @@ class _SourceCore:
             seen: set = set()
             batch: list[_Entry] = []
             for result in results:
-                if isinstance(result, Exception) and "NOGROUP" in str(result):
+                if isinstance(result, Exception) and str(result).startswith(("NOGROUP", "UNBLOCKED")):
                     for o in owned:                  # key or group deleted: take the stream anew
                         self._drop(o)
                     return None

@@ -164,3 +164,22 @@ def consume(url: str, group: str, consumer: str, lease: float, out_path: str,
             time.sleep(3600)
     with open(out_path + ".stats", "w") as stats:
         json.dump(vars(source.get_stats()), stats)
+
+
+def server_fixture():
+    """A module-scoped pytest fixture: one RedisServer for the tests of a module, stopped after them."""
+    import pytest
+
+    @pytest.fixture(scope="module")
+    def server():
+        started = RedisServer().start()
+        yield started
+        started.stop()
+    return server
+
+
+def skip_without_redis():
+    """The pytest mark that skips a test module when redis-py or redis-server is missing."""
+    import pytest
+
+    return pytest.mark.skipif(missing() is not None, reason=missing() or "")

@@ -14,8 +14,8 @@ import redis_servers
 from rs2fast import ChunkType, MediaChunk, MediaPriority
 from rs2fast.events import ChunkDropped
 
-pytestmark = pytest.mark.skipif(redis_servers.missing() is not None,
-                                reason=redis_servers.missing() or "")
+pytestmark = redis_servers.skip_without_redis()
+server = redis_servers.server_fixture()
 
 if redis_servers.missing() is None:
     import redis
@@ -31,13 +31,6 @@ if redis_servers.missing() is None:
     )
 
 SPAWN = multiprocessing.get_context("spawn")
-
-
-@pytest.fixture(scope="module")
-def server():
-    started = redis_servers.RedisServer().start()
-    yield started
-    started.stop()
 
 
 @pytest.fixture

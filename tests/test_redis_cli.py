@@ -9,15 +9,8 @@ import pytest
 import redis_servers
 from rs2fast.__main__ import main
 
-pytestmark = pytest.mark.skipif(redis_servers.missing() is not None,
-                                reason=redis_servers.missing() or "")
-
-
-@pytest.fixture(scope="module")
-def server():
-    started = redis_servers.RedisServer().start()
-    yield started
-    started.stop()
+pytestmark = redis_servers.skip_without_redis()
+server = redis_servers.server_fixture()
 
 
 @pytest.fixture
