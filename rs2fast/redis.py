@@ -5,8 +5,9 @@ braces a Redis Cluster hash tag, so a stream's keys share one shard). `RedisStre
 through a consumer group: each stream is owned by one consumer of the group at a time (a lease key
 set-if-absent with expiry, renewed while the consumer reads), every chunk's checksum is verified, and
 the group's delivered position per stream is kept in Redis so that entries delivered again after a
-consumer died are recognised as duplicates. Give either a `redis.Redis` / `redis.cluster.RedisCluster`
-(iterate with `for`) or their `redis.asyncio` twins (iterate with `async for`).
+consumer died are recognised as duplicates. Give a `redis.Redis` / `redis.cluster.RedisCluster` or their
+`redis.asyncio` twins; `async for` uses redis.asyncio (no thread waits for a consumer), so a source
+made with a synchronous single-server client makes an asyncio one for it (and the other way round).
 """
 from __future__ import annotations
 
@@ -129,6 +130,7 @@ def connect(url: str, *, timeout: float = 5.0, cluster: bool = False) -> Any:
 def _redis_module() -> Any:
     try:
         import redis
+        import redis.asyncio
         import redis.cluster
     except ModuleNotFoundError:
         raise ModuleNotFoundError('rs2fast.redis needs redis-py: pip install "rs2fast[redis]"') from None
@@ -152,6 +154,26 @@ def _check_client(client: Any) -> Any:
     if getattr(encoder, "decode_responses", False):
         raise ValueError("client must be made with decode_responses=False: chunks are bytes")
     return client
+
+
+_TWIN_OPTIONS = ("host", "port", "db", "username", "password", "socket_timeout",
+                 "socket_connect_timeout", "client_name")
+
+
+def _twin(client: Any, want_async: bool) -> Any:
+    """A client of the other kind (sync/asyncio) to the same single server, for `for` on an asyncio
+    client or `async for` on a sync one; TypeError for a cluster, TLS or a Unix socket."""
+    redis = _redis_module()
+    pool = getattr(client, "connection_pool", None)
+    options = getattr(pool, "connection_kwargs", None)
+    plain = options is not None and "host" in options and not any(
+        "SSL" in type(c).__name__ for c in (getattr(pool, "connection_class", None),))
+    if _is_cluster(client) or not plain:
+        raise TypeError(f"{'async for' if want_async else 'for'} needs a "
+                        f"{'redis.asyncio' if want_async else 'synchronous redis'} client here: make "
+                        f"the source with the client kind you iterate with")
+    chosen = {key: options[key] for key in _TWIN_OPTIONS if options.get(key) is not None}
+    return (redis.asyncio.Redis if want_async else redis.Redis)(**chosen)
 
 
 def _check_positive(value: Any, name: str) -> float:
@@ -648,8 +670,10 @@ class RedisStreamSource:
     Checksums are verified on arrival; drops (bad checksum, duplicate, trimmed before read) are counted
     in `get_stats()` and announced as ChunkDropped to `on_event`. With `autoack` a chunk is
     acknowledged when the next one is taken or the source closes; otherwise call `ack(chunk)`.
-    Acknowledgements travel with the next command sent. A lost connection is retried with backoff for
-    `retry_for` seconds, then RedisUnavailable.
+    Acknowledgements travel with the next command sent. Leases are renewed while the source is
+    iterated: a consumer that spends longer than `lease` on one chunk may lose its streams, and then
+    drops what it had fetched of them (the new owner delivers it). A lost connection is retried with
+    backoff for `retry_for` seconds, then RedisUnavailable.
     """
 
     def __init__(self, client: Any, *, group: str, consumer: str,
@@ -708,10 +732,12 @@ class RedisStreamSource:
     # -- sync --
     def __iter__(self) -> "RedisStreamSource":
         if self._async:
-            raise TypeError("this source has a redis.asyncio client: iterate with `async for`")
+            self._client, self._async = _twin(self._client, False), False
         return self
 
     def __next__(self) -> MediaChunk:
+        if self._async:
+            self.__iter__()
         with self._lock:
             retry = _Retry(self.retry_for, _where(self._client))
             while not self._closed.is_set():
@@ -760,13 +786,14 @@ class RedisStreamSource:
     # -- async --
     def __aiter__(self) -> "RedisStreamSource":
         if not self._async:
-            raise TypeError("async for needs a redis.asyncio client (redis.asyncio.Redis or "
-                            "redis.asyncio.cluster.RedisCluster); this source has a synchronous one")
+            self._client, self._async = _twin(self._client, True), True
         return self
 
     async def __anext__(self) -> MediaChunk:
         import asyncio
 
+        if not self._async:
+            self.__aiter__()
         retry = _Retry(self.retry_for, _where(self._client))
         while not self._closed.is_set():
             step = self._core.plan()

@@ -419,8 +419,6 @@ def test_async_iteration_and_a_cancelled_read_consumes_nothing(server):
         client = redis.asyncio.Redis.from_url(server.url)
         await client.flushall()
         source = RedisStreamSource(client, group="g", consumer="c", streams=["s"])
-        with pytest.raises(TypeError, match="async for"):
-            iter(source)
         for _ in range(3):                                      # cancelled while waiting
             with pytest.raises(asyncio.TimeoutError):
                 await asyncio.wait_for(source.__anext__(), 0.15)
@@ -445,6 +443,27 @@ def test_async_iteration_and_a_cancelled_read_consumes_nothing(server):
     got, stats = asyncio.run(main())
     assert got == list(range(50))
     assert stats.read == 50 and stats.acknowledged == 50 and stats.duplicates == 0
+
+
+def test_each_source_iterates_both_ways(server, client):
+    RedisStreamSink(client).write(make_chunks("s", 6))
+    sync_made = RedisStreamSource(client, group="g", consumer="c", streams=["s"])
+
+    async def take_three(source):
+        got = []
+        async for chunk in source:
+            got.append(chunk.sequence_number)
+            if len(got) == 3:
+                break
+        await source.aclose()
+        return got
+
+    assert asyncio.run(take_three(sync_made)) == [0, 1, 2]       # async for on a sync client
+    async_made = RedisStreamSource(redis.asyncio.Redis.from_url(server.url), group="g", consumer="d",
+                                   streams=["s"])
+    assert [c.sequence_number for c in read(async_made, 3)] == [3, 4, 5]   # for on an asyncio client
+    async_made.close()
+    assert async_made.get_stats().acknowledged == 3
 
 
 def test_a_three_master_cluster_carries_the_streams():
