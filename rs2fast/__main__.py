@@ -395,7 +395,7 @@ def cmd_consume(args: argparse.Namespace) -> int:
     try:
         source = RedisStreamSource(_redis_client(args.url), group=args.group, consumer=consumer,
                                    streams=streams, prefix=args.prefix, lease=args.lease,
-                                   on_event=lambda event: events.update([event.reason.split(":")[0]]))
+                                   on_event=lambda event: events.update([type(event).__name__]))
     except (TypeError, ValueError) as error:
         raise UsageError(str(error)) from None
     by_stream: Counter = Counter()
@@ -433,7 +433,7 @@ def cmd_consume(args: argparse.Namespace) -> int:
     summary = {"url": args.url, "group": args.group, "consumer": consumer, "chunks": chunks,
                "bytes": delivered, "seconds": round(elapsed, 6),
                "streams": dict(sorted(by_stream.items())), "chunks_by_type": dict(sorted(by_type.items())),
-               **vars(stats), "dropped": dict(sorted(events.items())), "complete": complete}
+               **vars(stats), "events": dict(sorted(events.items())), "complete": complete}
     if args.json:
         print(json.dumps({"record": "summary", **summary}))
     else:

@@ -166,9 +166,9 @@ def _twin(client: Any, want_async: bool) -> Any:
     redis = _redis_module()
     pool = getattr(client, "connection_pool", None)
     options = getattr(pool, "connection_kwargs", None)
-    plain = options is not None and "host" in options and not any(
-        "SSL" in type(c).__name__ for c in (getattr(pool, "connection_class", None),))
-    if _is_cluster(client) or not plain:
+    connection_class = getattr(pool, "connection_class", type(None))
+    if (_is_cluster(client) or not isinstance(options, dict) or "host" not in options
+            or "SSL" in connection_class.__name__):
         raise TypeError(f"{'async for' if want_async else 'for'} needs a "
                         f"{'redis.asyncio' if want_async else 'synchronous redis'} client here: make "
                         f"the source with the client kind you iterate with")
@@ -365,8 +365,8 @@ class _Step:
 
     __slots__ = ("commands", "apply", "scan", "wait", "acks")
 
-    def __init__(self, commands: Sequence[tuple] = (), apply: Optional[Callable] = None, *,
-                 scan: Optional[str] = None, wait: float = 0.0, acks: Sequence = ()) -> None:
+    def __init__(self, commands: Sequence[tuple] = (), apply: Callable[[list], Any] = lambda results: None,
+                 *, scan: Optional[str] = None, wait: float = 0.0, acks: Sequence = ()) -> None:
         self.commands = list(commands)
         self.apply = apply
         self.scan = scan
@@ -416,7 +416,7 @@ class _SourceCore:
         if self.owned and now >= self.quiet_until:
             return self._with_acks(self._fetch())
         if self.to_ack:
-            return self._with_acks(_Step(apply=lambda results: None))
+            return self._with_acks(_Step())
         wake = min(self.next_upkeep, self.quiet_until if self.owned else math.inf,
                    self.next_discovery if self.s.streams == "*" else math.inf)
         return _Step(wait=min(max(0.001, wake - now), _BLOCK_MS / 1000))
@@ -438,7 +438,7 @@ class _SourceCore:
             def apply(results: list) -> Optional[MediaChunk]:
                 _raise_errors(results[:count])
                 self.s._stats.acknowledged += sum(1 for _k, _i, delivered in step.acks if delivered)
-                return inner(results[count:]) if inner else None
+                return inner(results[count:])
             step.apply = apply
         return step
 
@@ -503,10 +503,11 @@ class _SourceCore:
         for o in held:
             self._settle_previous(o)
             self._drop(o)
-        commands = [("EVAL", _HOLD, 1, o.lease, self.s.consumer, self.s.group, "0") for o in held]
+        commands: list[tuple] = [("EVAL", _HOLD, 1, o.lease, self.s.consumer, self.s.group, "0")
+                                 for o in held]
         if self.s._closed.is_set():
             commands.append(("ZREM", self.members, self.s.consumer))
-        return _Step(commands, lambda results: None)
+        return _Step(commands)
 
     def _settle_previous(self, owned: Optional[_Owned] = None) -> None:
         """Queue the acknowledgement of the previous chunk (autoack), of `owned` only if given."""
@@ -593,7 +594,7 @@ class _SourceCore:
 
     def _verify(self, batch: list[_Entry]) -> None:
         checked = [e for e in batch if e.chunk is not None and not e.problem]
-        codes = validate_batch([e.chunk for e in checked], None, None, None, True)
+        codes = validate_batch([e.chunk for e in checked if e.chunk is not None], None, None, None, True)
         for entry, code in zip(checked, codes):
             if code in (VALIDATION_CHECKSUM_MISMATCH, VALIDATION_MALFORMED_CHECKSUM):
                 entry.problem = "checksum mismatch" if code == VALIDATION_CHECKSUM_MISMATCH else (
@@ -753,7 +754,7 @@ class RedisStreamSource:
                     self._closed.wait(retry.next_delay(error))
                     continue
                 retry.succeeded()
-                chunk = step.apply(results) if step.apply else None
+                chunk = step.apply(results)
                 if chunk is not None:
                     return chunk
             self._finish()
@@ -814,7 +815,7 @@ class RedisStreamSource:
                 await asyncio.sleep(retry.next_delay(error))
                 continue
             retry.succeeded()
-            chunk = step.apply(results) if step.apply else None
+            chunk = step.apply(results)
             if chunk is not None:
                 return chunk
         await self.aclose()
