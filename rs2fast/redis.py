@@ -453,10 +453,8 @@ class _SourceCore:
 
     # -- discovery and leases --
     def _discovered(self, keys: list) -> None:
-        for key in keys:
-            stream_id = stream_id_of(self.s.prefix, key)
-            if stream_id is not None:
-                self.candidates.add(stream_id)
+        found = (stream_id_of(self.s.prefix, key) for key in keys)
+        self.candidates = {name for name in found if name is not None}   # a deleted one is not remade
 
     def _upkeep(self) -> _Step:
         now_ms = int(time.time() * 1000)
