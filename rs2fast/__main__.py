@@ -376,7 +376,11 @@ def _redis_client(url: str):
 def _redis_sink(url: str, prefix: str):
     from rs2fast.redis import RedisStreamSink
 
-    return RedisStreamSink(_redis_client(url), prefix=prefix)
+    client = _redis_client(url)
+    try:
+        return RedisStreamSink(client, prefix=prefix)
+    except (TypeError, ValueError) as error:
+        raise UsageError(str(error)) from None
 
 
 def cmd_consume(args: argparse.Namespace) -> int:

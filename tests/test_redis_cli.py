@@ -63,6 +63,8 @@ def test_redis_not_there_is_one_line_and_exit_1(tmp_path, capsys):
                                                  f"{port}") for line in err)
 
 
-def test_consume_bad_lease_is_a_usage_error(url, capsys):
+def test_bad_options_are_usage_errors(url, tmp_path, capsys):
     assert main(["consume", url, "--group", "g", "--lease", "0"]) == 2
     assert "lease must be a positive number" in capsys.readouterr().err
+    assert main(["stream", str(write(tmp_path / "a.bin", 10)), "--to", url, "--prefix", "a{b"]) == 2
+    assert "prefix must be a non-empty string without" in capsys.readouterr().err
