@@ -12,6 +12,7 @@ made with a synchronous single-server client makes an asyncio one for it (and th
 from __future__ import annotations
 
 import inspect
+import itertools
 import math
 import random
 import threading
@@ -174,6 +175,12 @@ def _twin(client: Any, want_async: bool) -> Any:
                         f"the source with the client kind you iterate with")
     chosen = {key: options[key] for key in _TWIN_OPTIONS if options.get(key) is not None}
     return (redis.asyncio.Redis if want_async else redis.Redis)(**chosen)
+
+
+def _check_count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"max_chunks must be a positive int, got {value!r}")
+    return value
 
 
 def _check_positive(value: Any, name: str) -> float:
@@ -349,13 +356,14 @@ class _Owned:
 
 
 class _Entry:
-    __slots__ = ("owned", "entry_id", "chunk", "problem", "again")
+    __slots__ = ("owned", "entry_id", "chunk", "sequence", "problem", "again")
 
     def __init__(self, owned: _Owned, entry_id: Any, chunk: Optional[MediaChunk], problem: str,
                  again: bool) -> None:
         self.owned = owned
         self.entry_id = entry_id
         self.chunk = chunk
+        self.sequence = -1 if chunk is None else chunk.sequence_number
         self.problem = problem        # why it cannot be delivered ("" when it can)
         self.again = again            # read from the pending list: delivered to the group before
 
@@ -386,7 +394,8 @@ class _SourceCore:
         self.candidates: set[str] = set() if source.streams == "*" else set(source.streams)
         self.buffer: deque[_Entry] = deque()
         self.to_ack: list = []                       # (key, entry id, delivered chunk?)
-        self.previous: Optional[_Entry] = None       # delivered, acknowledged when the next is taken
+        self.previous: list[_Entry] = []             # delivered, acknowledged when the next are taken
+        self.limit = 1                               # chunks the caller takes at once
         self.unacked: dict = {}                      # (stream_id, seq) -> _Entry, for ack()
         self.to_take: list[str] = []
         self.to_release: list[str] = []
@@ -409,9 +418,8 @@ class _SourceCore:
         if self.to_release:
             return self._with_acks(self._release(self.to_release))
         while self.buffer:
-            entry = self.buffer[0]
-            if self._deliverable(entry):
-                return self._with_acks(self._deliver(entry))
+            if self._deliverable(self.buffer[0]):
+                return self._with_acks(self._deliver(self._run()))
             self.buffer.popleft()
         if self.owned and now >= self.quiet_until:
             return self._with_acks(self._fetch())
@@ -508,12 +516,15 @@ class _SourceCore:
         return _Step(commands)
 
     def _settle_previous(self, owned: Optional[_Owned] = None) -> None:
-        """Queue the acknowledgement of the previous chunk (autoack), of `owned` only if given."""
-        previous = self.previous
-        if previous is not None and (owned is None or previous.owned is owned):
-            self.previous = None
-            if self.s.autoack:
-                self._queue_ack(previous)
+        """Queue the acknowledgement of the previous chunks (autoack), of `owned` only if given."""
+        keep = []
+        for entry in self.previous:
+            if owned is None or entry.owned is owned:
+                if self.s.autoack:
+                    self._queue_ack(entry)
+            else:
+                keep.append(entry)
+        self.previous = keep
 
     def _queue_ack(self, entry: _Entry) -> None:
         if entry.chunk is not None:
@@ -616,35 +627,59 @@ class _SourceCore:
         self.to_ack.append((owned.key, entry.entry_id, False))
         return False
 
-    def _deliver(self, entry: _Entry) -> _Step:
-        owned, chunk = entry.owned, entry.chunk
-        assert chunk is not None
-        seq = chunk.sequence_number
-        self._settle_previous()
-        command = ("EVAL", _HOLD, 2, owned.lease, owned.position, self.s.consumer, self.s.group,
-                   self.lease_ms, seq + 1)
+    def _run(self) -> list[_Entry]:
+        """The deliverable entries at the head of the buffer, at most `limit` (the head is one)."""
+        run = [self.buffer[0]]
+        ahead = {id(run[0].owned): run[0].sequence}
+        for entry in itertools.islice(self.buffer, 1, None):
+            if len(run) >= self.limit or entry.problem or entry.chunk is None:
+                break
+            last = ahead.get(id(entry.owned), entry.owned.expected - 1)
+            if entry.sequence <= last:
+                break                        # a duplicate: dropped when it reaches the head
+            ahead[id(entry.owned)] = entry.sequence
+            run.append(entry)
+        return run
 
-        def apply(results: list) -> Optional[MediaChunk]:
-            held = _raise_errors(results)[0]
-            if not held:                       # the lease went to another consumer
-                self._drop(owned)
-                return None
-            self.buffer.popleft()
-            if seq > owned.expected:
-                missing = seq - owned.expected
-                self.s._stats.lost += missing
-                self.s._announce(owned.stream_id, owned.expected,
-                                 f"lost {missing} chunk(s) ({owned.expected}..{seq - 1}): trimmed from "
-                                 f"Redis before this group read them")
-            owned.expected = seq + 1
-            stats = self.s._stats
-            stats.read += 1
-            stats.bytes_read += len(chunk)
-            self.previous = entry
-            if not self.s.autoack:
-                self.unacked[(chunk.stream_id, seq)] = entry
-            return chunk
-        return _Step([command], apply)
+    def _deliver(self, run: list[_Entry]) -> _Step:
+        """Store the group's position of each stream in `run` (while the lease is ours), then hand
+        the chunks over: the position is in Redis before the caller has a chunk."""
+        self._settle_previous()
+        last: dict = {}
+        for entry in run:
+            last[entry.owned.stream_id] = entry
+        streams = [entry.owned for entry in last.values()]
+        commands = [("EVAL", _HOLD, 2, o.lease, o.position, self.s.consumer, self.s.group,
+                     self.lease_ms, last[o.stream_id].sequence + 1) for o in streams]
+
+        def apply(results: list) -> Optional[list]:
+            lost = {id(o) for o, held in zip(streams, _raise_errors(results)) if not held}
+            for o in streams:
+                if id(o) in lost:            # the lease went to another consumer
+                    self._drop(o)
+            taken = {id(e) for e in run}
+            self.buffer = deque(e for e in self.buffer if id(e) not in taken)
+            chunks = [self._hand_over(e) for e in run if id(e.owned) not in lost]
+            return chunks or None
+        return _Step(commands, apply)
+
+    def _hand_over(self, entry: _Entry) -> MediaChunk:
+        owned, chunk, seq = entry.owned, entry.chunk, entry.sequence
+        assert chunk is not None
+        if seq > owned.expected:
+            missing = seq - owned.expected
+            self.s._stats.lost += missing
+            self.s._announce(owned.stream_id, owned.expected,
+                             f"lost {missing} chunk(s) ({owned.expected}..{seq - 1}): trimmed from "
+                             f"Redis before this group read them")
+        owned.expected = seq + 1
+        stats = self.s._stats
+        stats.read += 1
+        stats.bytes_read += len(chunk)
+        self.previous.append(entry)
+        if not self.s.autoack:
+            self.unacked[(chunk.stream_id, seq)] = entry
+        return chunk
 
 
 def _stream_replies(result: Any) -> list:
@@ -721,8 +756,7 @@ class RedisStreamSource:
                 return                       # acknowledged by the iteration itself
             raise ValueError(f"chunk {chunk.stream_id!r}#{chunk.sequence_number} was not delivered "
                              f"by this source or is acknowledged already")
-        if core.previous is entry:
-            core.previous = None
+        core.previous = [e for e in core.previous if e is not entry]
         core._queue_ack(entry)
 
     def _announce(self, stream_id: str, sequence_number: int, reason: str) -> None:
@@ -735,9 +769,23 @@ class RedisStreamSource:
         return self
 
     def __next__(self) -> MediaChunk:
+        chunks = self._collect(1)
+        if not chunks:
+            raise StopIteration
+        return chunks[0]
+
+    def next_batch(self, max_chunks: int = 256) -> list[MediaChunk]:
+        """Up to `max_chunks` chunks at once, waiting for the first; [] once the source is closed.
+
+        One round trip stores the group's positions for the whole batch (iteration needs one per
+        chunk); with autoack the batch is acknowledged when the next chunks are taken."""
+        return self._collect(_check_count(max_chunks))
+
+    def _collect(self, limit: int) -> list[MediaChunk]:
         if self._async:
             self.__iter__()
         with self._lock:
+            self._core.limit = limit
             retry = _Retry(self.retry_for, _where(self._client))
             while not self._closed.is_set():
                 step = self._core.plan()
@@ -752,11 +800,11 @@ class RedisStreamSource:
                     self._closed.wait(retry.next_delay(error))
                     continue
                 retry.succeeded()
-                chunk = step.apply(results)
-                if chunk is not None:
-                    return chunk
+                chunks = step.apply(results)
+                if chunks:
+                    return chunks
             self._finish()
-        raise StopIteration
+        return []
 
     def close(self) -> None:
         """End the source: wake a waiting iteration (from any thread), acknowledge (autoack) and give
@@ -789,10 +837,21 @@ class RedisStreamSource:
         return self
 
     async def __anext__(self) -> MediaChunk:
+        chunks = await self._acollect(1)
+        if not chunks:
+            raise StopAsyncIteration
+        return chunks[0]
+
+    async def anext_batch(self, max_chunks: int = 256) -> list[MediaChunk]:
+        """`next_batch` for `async` code; a cancelled call takes nothing."""
+        return await self._acollect(_check_count(max_chunks))
+
+    async def _acollect(self, limit: int) -> list[MediaChunk]:
         import asyncio
 
         if not self._async:
             self.__aiter__()
+        self._core.limit = limit
         retry = _Retry(self.retry_for, _where(self._client))
         while not self._closed.is_set():
             step = self._core.plan()
@@ -813,11 +872,11 @@ class RedisStreamSource:
                 await asyncio.sleep(retry.next_delay(error))
                 continue
             retry.succeeded()
-            chunk = step.apply(results)
-            if chunk is not None:
-                return chunk
+            chunks = step.apply(results)
+            if chunks:
+                return chunks
         await self.aclose()
-        raise StopAsyncIteration
+        return []
 
     async def aclose(self) -> None:
         """`close` for a source with a redis.asyncio client: acknowledge and give the leases back."""

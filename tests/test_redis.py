@@ -126,6 +126,29 @@ def test_manual_ack_and_redelivery_to_the_next_owner(client):
     assert stats.duplicates == 2 and stats.redelivered == 6
 
 
+def test_batches_store_one_position_per_stream_before_the_hand_over(client):
+    sent = [c for s in range(3) for c in make_chunks(f"s{s}", 40)]
+    RedisStreamSink(client).write(sent)
+    source = RedisStreamSource(client, group="g", consumer="one", autoack=False, lease=0.5)
+    with pytest.raises(ValueError, match="max_chunks must be a positive int"):
+        source.next_batch(0)
+    batch = source.next_batch(50)
+    assert 1 <= len(batch) <= 50
+    taken = by_stream(batch)
+    for stream_id, chunks in taken.items():                   # in order, and the position is stored
+        assert [c.sequence_number for c in chunks] == list(range(len(chunks)))
+        assert int(client.hget(f"rs2fast:{{{stream_id}}}:pos", "g")) == len(chunks)
+    # "one" stops without acknowledging: its batch comes back to the next owner as duplicates
+    with RedisStreamSource(client, group="g", consumer="two", lease=0.5) as taker:
+        rest = []
+        while len(rest) < len(sent) - len(batch):
+            rest += taker.next_batch(7)
+        stats = taker.get_stats()
+    assert stats.duplicates == len(batch)
+    everything = by_stream(batch + rest)
+    assert everything == by_stream(with_crc(c) for c in sent)
+
+
 def test_consumers_that_join_share_the_streams_one_owner_each(client):
     RedisStreamSink(client).write(c for s in range(8) for c in make_chunks(f"s{s}", 1000, 10))
     sources = [RedisStreamSource(client, group="g", consumer=name, lease=0.6) for name in ("one", "two")]
@@ -443,6 +466,24 @@ def test_async_iteration_and_a_cancelled_read_consumes_nothing(server):
     got, stats = asyncio.run(main())
     assert got == list(range(50))
     assert stats.read == 50 and stats.acknowledged == 50 and stats.duplicates == 0
+
+
+def test_async_batches(server):
+    async def main():
+        client = redis.asyncio.Redis.from_url(server.url)
+        await client.flushall()
+        await RedisStreamSink(client).awrite(make_chunks("s", 30))
+        source = RedisStreamSource(client, group="g", consumer="c", streams=["s"])
+        got = []
+        while len(got) < 30:
+            got += [c.sequence_number for c in await source.anext_batch(8)]
+        await source.aclose()
+        assert await source.anext_batch() == []                 # closed
+        await client.aclose()
+        return got, source.get_stats()
+
+    got, stats = asyncio.run(main())
+    assert got == list(range(30)) and stats.read == stats.acknowledged == 30
 
 
 def test_each_source_iterates_both_ways(server, client):
