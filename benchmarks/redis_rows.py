@@ -161,8 +161,7 @@ def redis_rows(quick: bool, url: Optional[str] = None) -> List[Row]:
     many = _chunks(per_stream * 2, 4096)
     two, one = _consumers_rate(url, many, 2), _consumers_rate(url, many, 1)
     rows.append(("R3", "Redis source (next_batch), 2 consumer processes vs 1, 16 streams of 4 KiB chunks",
-                 two, one,
-                 "chunks/s", two / one))
+                 two, one, "chunks/s", two / one))
     return rows
 
 
