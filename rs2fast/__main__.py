@@ -416,14 +416,16 @@ def cmd_consume(args: argparse.Namespace) -> int:
     if args.idle:
         threading.Thread(target=watch_idle, daemon=True).start()
     try:
-        for chunk in source:
-            chunks += 1
-            delivered += len(chunk)
-            by_stream[chunk.stream_id] += 1
-            by_type[chunk.chunk_type.name] += 1
+        while args.count is None or chunks < args.count:
+            batch = source.next_batch(256 if args.count is None else min(256, args.count - chunks))
+            if not batch:
+                break                         # closed: --idle
+            for chunk in batch:
+                delivered += len(chunk)
+                by_stream[chunk.stream_id] += 1
+                by_type[chunk.chunk_type.name] += 1
+            chunks += len(batch)
             last_chunk = time.monotonic()
-            if chunks == args.count:
-                break
     except KeyboardInterrupt:
         interrupted = True
     except (Rs2fastError, ValueError) as error:
