@@ -7,16 +7,8 @@ import pytest
 from hypothesis import given, strategies as st
 
 from rs2fast import ChunkType, MediaChunk, MediaPriority
-from rs2fast._redis_wire import (
-    HEADER,
-    check_name,
-    decode,
-    encode,
-    lease_key,
-    position_key,
-    stream_id_of,
-    stream_key,
-)
+from rs2fast._redis_wire import HEADER, check_name, decode, encode
+from rs2fast._redis_wire import lease_key, position_key, stream_id_of, stream_key
 
 names = st.text(min_size=1, max_size=40).filter(lambda s: "{" not in s and "}" not in s)
 chunks = st.builds(
