@@ -113,7 +113,8 @@ class RedisSourceStats:
 def connect(url: str, *, timeout: float = 5.0, cluster: bool = False) -> Any:
     """A `redis.Redis` (or `redis.cluster.RedisCluster`) for `url` (redis://HOST:PORT[/DB]) whose
     connects and replies time out after `timeout` seconds; ValueError naming `url` when it does not
-    parse. Nothing is sent until the client is used."""
+    parse. A single-server client sends nothing until it is used; a cluster client asks the cluster
+    for its slot map at once."""
     redis = _redis_module()
     if not isinstance(url, str):
         raise TypeError(f"url must be a str, not {type(url).__name__}")
