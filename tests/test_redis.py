@@ -143,6 +143,8 @@ def test_batches_store_one_position_per_stream_before_the_hand_over(client):
         rest = []
         while len(rest) < len(sent) - len(batch):
             rest += taker.next_batch(7)
+        threading.Timer(0.5, taker.close).start()     # the duplicates left are dropped meanwhile
+        assert taker.next_batch() == []
         stats = taker.get_stats()
     assert stats.duplicates == len(batch)
     everything = by_stream(batch + rest)
