@@ -538,10 +538,25 @@ class _SourceCore:
         self.buffer = deque(e for e in self.buffer if e.owned is not owned)
         self.s._stats.streams_owned = len(self.owned)
 
-    def closing(self) -> _Step:
-        """The last step: acknowledge, release every lease, leave the group's member list."""
+    def closing(self, undelivered: Sequence[MediaChunk] = ()) -> _Step:
+        """The last step: acknowledge, release every lease, leave the group's member list.
+
+        `undelivered`: chunks whose positions were stored but that never reached the caller (a
+        cancelled call, then close); their positions are put back, so the next owner delivers them."""
+        rewind: dict = {}
+        taken_back = {id(chunk) for chunk in undelivered}
+        for entry in [e for e in self.previous if id(e.chunk) in taken_back]:
+            self.previous.remove(entry)
+            if entry.chunk is not None:
+                self.unacked.pop((entry.chunk.stream_id, entry.sequence), None)
+                self.s._stats.read -= 1
+                self.s._stats.bytes_read -= len(entry.chunk)
+            rewind.setdefault(entry.owned.stream_id, entry)
         self._settle_previous()
-        return self._with_acks(self._release(list(self.owned)))
+        step = self._release(list(self.owned))
+        step.commands[:0] = [("EVAL", _HOLD, 2, e.owned.lease, e.owned.position, self.s.consumer,
+                              self.s.group, self.lease_ms, e.sequence) for e in rewind.values()]
+        return self._with_acks(step)
 
     # -- reading --
     def _fetch(self) -> _Step:
@@ -737,6 +752,7 @@ class RedisStreamSource:
         self._lock = threading.Lock()
         self._core = _SourceCore(self, _is_cluster(client))
         self._async = _is_async(client)
+        self._inflight: Optional[tuple] = None     # (step, task) of a round trip not yet applied
 
     def __repr__(self) -> str:
         return (f"RedisStreamSource(group={self.group!r}, consumer={self.consumer!r}, "
@@ -855,23 +871,24 @@ class RedisStreamSource:
         self._core.limit = limit
         retry = _Retry(self.retry_for, _where(self._client))
         while not self._closed.is_set():
-            step = self._core.plan()
-            if step.wait:
-                await asyncio.sleep(step.wait)
-                continue
+            if self._inflight is None:
+                step = self._core.plan()
+                if step.wait:
+                    await asyncio.sleep(step.wait)
+                    continue
+                # The round trip runs in a task of its own that a cancelled caller does not cancel:
+                # its replies are applied by the next call, so a cancelled await takes nothing and
+                # no command is cut off halfway.
+                self._inflight = (step, asyncio.ensure_future(self._around_trip(step)))
+            step, trip = self._inflight
             try:
-                if step.scan:
-                    results = [key async for key in self._client.scan_iter(
-                        match=step.scan, count=1000, _type="stream")]
-                else:
-                    results = await _arun_commands(self._client, step.commands)
-            except asyncio.CancelledError:
-                self._core.interrupted(step)
-                raise
+                results = await asyncio.shield(trip)
             except _io_errors() as error:
+                self._inflight = None
                 self._core.interrupted(step)
                 await asyncio.sleep(retry.next_delay(error))
                 continue
+            self._inflight = None
             retry.succeeded()
             chunks = step.apply(results)
             if chunks:
@@ -879,13 +896,27 @@ class RedisStreamSource:
         await self.aclose()
         return []
 
+    async def _around_trip(self, step: _Step) -> list:
+        if step.scan:
+            return [key async for key in self._client.scan_iter(match=step.scan, count=1000,
+                                                                 _type="stream")]
+        return await _arun_commands(self._client, step.commands)
+
     async def aclose(self) -> None:
         """`close` for a source with a redis.asyncio client: acknowledge and give the leases back."""
         self._closed.set()
         if self._finished:
             return
         self._finished = True
-        step = self._core.closing()
+        undelivered: list = []
+        if self._inflight is not None:             # finish the round trip a cancelled call left
+            step, trip = self._inflight
+            self._inflight = None
+            try:
+                undelivered = step.apply(await trip) or []
+            except _io_errors():
+                self._core.interrupted(step)
+        step = self._core.closing(undelivered)
         try:
             step.apply(await _arun_commands(self._client, step.commands))
         except _io_errors():

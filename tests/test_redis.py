@@ -54,14 +54,18 @@ def make_chunks(stream_id: str, count: int, size: int = 100, first: int = 0) -> 
 
 
 def read(source, count: int, timeout: float = 30.0) -> list:
-    """`count` chunks from `source` (fails after `timeout` seconds)."""
+    """`count` chunks from `source`; after `timeout` seconds the source is closed and the test fails."""
     got = []
-    deadline = time.monotonic() + timeout
-    for chunk in source:
-        got.append(chunk)
-        if len(got) == count:
-            break
-        assert time.monotonic() < deadline, f"only {len(got)} of {count} chunks in {timeout} s"
+    deadline = threading.Timer(timeout, source.close)
+    deadline.start()
+    try:
+        for chunk in source:
+            got.append(chunk)
+            if len(got) == count:
+                break
+    finally:
+        deadline.cancel()
+    assert len(got) == count, f"only {len(got)} of {count} chunks in {timeout} s: {source.get_stats()}"
     return got
 
 
@@ -141,8 +145,13 @@ def test_batches_store_one_position_per_stream_before_the_hand_over(client):
     # "one" stops without acknowledging: its batch comes back to the next owner as duplicates
     with RedisStreamSource(client, group="g", consumer="two", lease=0.5) as taker:
         rest = []
+        closer = threading.Timer(30, taker.close)
+        closer.start()
         while len(rest) < len(sent) - len(batch):
-            rest += taker.next_batch(7)
+            more = taker.next_batch(7)
+            assert more, f"timed out: {taker.get_stats()}"
+            rest += more
+        closer.cancel()
         threading.Timer(0.5, taker.close).start()     # the duplicates left are dropped meanwhile
         assert taker.next_batch() == []
         stats = taker.get_stats()
@@ -302,12 +311,13 @@ def test_a_redis_restart_while_writing_and_reading_loses_nothing_acknowledged(tm
         time.sleep(0.5)
         node.start()                                           # same port, same append-only file
         seen = {c.sequence_number for c in got}
-        deadline = time.monotonic() + 40
+        closer = threading.Timer(40, source.close)
+        closer.start()
         for chunk in source:
             seen.add(chunk.sequence_number)
             if len(seen) == total:
                 break
-            assert time.monotonic() < deadline
+        closer.cancel()
         writer.join(30)
         assert sum(written) == total == sink.get_stats().written
         assert seen == set(range(total))
@@ -465,9 +475,38 @@ def test_async_iteration_and_a_cancelled_read_consumes_nothing(server):
         await client.aclose()
         return got, source.get_stats()
 
-    got, stats = asyncio.run(main())
+    got, stats = asyncio.run(asyncio.wait_for(main(), 60))
     assert got == list(range(50))
     assert stats.read == 50 and stats.acknowledged == 50 and stats.duplicates == 0
+
+
+@pytest.mark.parametrize("delay", [step * 0.0005 for step in range(14)])
+def test_a_call_cancelled_before_close_loses_nothing(server, delay):
+    async def main():
+        client = redis.asyncio.Redis.from_url(server.url)
+        await client.flushall()
+        await RedisStreamSink(client).awrite(make_chunks("s", 10))
+        first = RedisStreamSource(client, group="g", consumer="one", streams=["s"])
+        call = asyncio.ensure_future(first.anext_batch(5))
+        await asyncio.sleep(delay)
+        call.cancel()
+        delivered = []
+        try:
+            delivered = [c.sequence_number for c in await call]   # it may have finished first
+        except asyncio.CancelledError:
+            pass
+        await first.aclose()
+        second = RedisStreamSource(client, group="g", consumer="two", streams=["s"])
+        rest = []
+        while len(delivered) + len(rest) < 10:
+            rest += [c.sequence_number for c in await second.anext_batch(10)]
+        await second.aclose()
+        await client.aclose()
+        return delivered, rest, first.get_stats(), second.get_stats()
+
+    delivered, rest, first, second = asyncio.run(asyncio.wait_for(main(), 30))
+    assert delivered + rest == list(range(10))
+    assert first.read == len(delivered) and second.duplicates == 0 and second.lost == 0
 
 
 def test_async_batches(server):
@@ -484,7 +523,7 @@ def test_async_batches(server):
         await client.aclose()
         return got, source.get_stats()
 
-    got, stats = asyncio.run(main())
+    got, stats = asyncio.run(asyncio.wait_for(main(), 60))
     assert got == list(range(30)) and stats.read == stats.acknowledged == 30
 
 
