@@ -816,6 +816,9 @@ class RedisStreamSource:
                     self._core.interrupted(step)
                     self._closed.wait(retry.next_delay(error))
                     continue
+                except BaseException:                # e.g. KeyboardInterrupt: nothing is skipped
+                    self._core.interrupted(step)
+                    raise
                 retry.succeeded()
                 chunks = step.apply(results)
                 if chunks:
