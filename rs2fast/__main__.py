@@ -1,11 +1,15 @@
-"""Command line: `python -m rs2fast {demo,stream,bench}` (installed as `rs2fast` too).
+"""Command line: `python -m rs2fast {demo,stream,consume}` (installed as `rs2fast` too).
 
 demo    generate sample media and stream it through MediaStreamingService, printing what it measured;
         with the av extra, also a real H.264+AAC clip made in memory, through container ingest
 stream  stream a file in checksummed chunks with a progress bar, ending with a metrics summary;
         container files (.mp4 .mov .mkv .webm .ts) are demuxed into I/P/B/audio packet chunks when
-        the optional av extra (PyAV) is installed
-bench   the side-by-side benchmark table (rs2fast against pure-Python baselines)
+        the optional av extra (PyAV) is installed; `--to redis://HOST:PORT` also writes the
+        chunks to Redis Streams (the optional redis extra)
+consume read chunk streams from Redis Streams through a consumer group, verify them, and print a
+        summary
+
+`--json` writes JSON Lines: one JSON object per line.
 
 Heavy modules are imported inside the subcommands so that `python -m rs2fast --help` starts fast.
 """
@@ -24,8 +28,15 @@ _SUFFIXES = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10,
              "m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20}
 
 
+_JSON_LINES = "--json writes JSON Lines: one JSON object per line, each with a \"record\" key."
+
+
 class UsageError(Exception):
     """Bad command-line input; `main` prints it as `rs2fast: error: ...` and returns 2."""
+
+
+class CommandFailed(Exception):
+    """A command could not do its work; `main` prints it as `rs2fast: error: ...` and returns 1."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -80,17 +91,30 @@ def _format_duration(seconds: float) -> str:
 
 
 def render_progress(done: int, total: int, elapsed: float, width: int = 80) -> str:
-    """One progress-bar line: percentage, bar, bytes done/total, rate and ETA, at most `width` wide."""
+    """One progress-bar line: percentage, bar, bytes done/total, rate and ETA, at most `width` wide.
+
+    When the terminal is narrow the byte counts and the bar give way, so that the rate and the ETA
+    stay whole."""
     fraction = 1.0 if total <= 0 else min(1.0, done / total)
     rate = done / elapsed if elapsed > 0 else 0.0
     eta = _format_duration((total - done) / rate) if rate > 0 and done < total else (
         "0:00:00" if done >= total else "--:--:--")
-    tail = f" {format_bytes(done):>10}/{format_bytes(total)} {format_bytes(rate):>11}/s  ETA {eta}"
+    room = max(width - 1, 1)
     head = f"{fraction * 100:5.1f}% "
-    bar_width = max(0, width - len(head) - len(tail) - 3)
+    sizes = f" {format_bytes(done):>10}/{format_bytes(total)}"
+    speed = f" {format_bytes(rate):>11}/s  ETA {eta}"
+    if len(head) + len(sizes) + len(speed) > room:
+        sizes = ""
+        speed = f" {format_bytes(rate)}/s ETA {eta}"
+    bar_width = room - len(head) - len(sizes) - len(speed) - 2
     filled = int(bar_width * fraction)
     bar = f"|{'#' * filled}{' ' * (bar_width - filled)}|" if bar_width >= 10 else ""
-    return (head + bar + tail)[:max(width - 1, 1)].ljust(max(width - 1, 1))
+    line = head + bar + sizes + speed
+    percent = f"{fraction * 100:.0f}%"
+    for shorter in (f"{percent} {format_bytes(rate)}/s ETA {eta}", f"{percent} ETA {eta}"):
+        if len(line) > room:
+            line = shorter
+    return line[:room].ljust(room)
 
 
 class ProgressBar:
@@ -183,27 +207,46 @@ def cmd_stream(args: argparse.Namespace) -> int:
     except (Rs2fastError, OSError) as error:
         print(f"{PROG}: error: {args.file}: {error}", file=sys.stderr)
         return 1
+    sink = _redis_sink(args.to, args.prefix) if args.to else None
     service = _service_for(args.chunk_size, checksum, args.workers)
     events: Counter = Counter()
     service.subscribe(lambda event: events.update([type(event).__name__]))
     stream_id = os.path.basename(os.path.abspath(args.file)) or "file"
+    if sink is not None:                       # braces would break the Redis key's hash tag
+        stream_id = stream_id.replace("{", "(").replace("}", ")")
     by_type: Counter = Counter()
-    chunks = delivered = 0
+    chunks = delivered = packets = 0
     saw_final = False
     progress = ProgressBar(size)
     started = time.perf_counter()
+
+    def counted(stream):
+        nonlocal chunks, delivered, packets, saw_final
+        last = None
+        for chunk in stream:
+            chunks += 1
+            delivered += len(chunk)
+            by_type[chunk.chunk_type.name] += 1
+            saw_final = chunk.is_final
+            # a packet larger than the chunk size continues in chunks of the same time and type
+            shape = (len(chunk), chunk.timestamp_ns, chunk.chunk_type)
+            if last is None or last[0] != args.chunk_size or last[1:] != shape[1:]:
+                packets += 1
+            last = shape
+            progress.update(delivered)
+            yield chunk
+
     try:
         try:
             media = MediaStream(stream_id, 0, MediaType.MIXED if demux else MediaType.VIDEO,
                                 QualityLevel.MEDIUM, args.chunk_size,
                                 metadata={"container": "demux" if demux else "raw"})
             with service.start_file_stream(args.file, media) as stream:
-                for chunk in stream:
-                    chunks += 1
-                    delivered += len(chunk)
-                    by_type[chunk.chunk_type.name] += 1
-                    saw_final = chunk.is_final
-                    progress.update(delivered)
+                if sink is not None:
+                    sink.write(counted(stream))
+                else:
+                    for _chunk in counted(stream):
+                        pass
             if demux and saw_final:
                 progress.update(size)             # packets are the file minus container overhead
         except (Rs2fastError, OSError) as error:
@@ -226,10 +269,18 @@ def cmd_stream(args: argparse.Namespace) -> int:
         "validation_failures": stats.validation_failures, "dropped": metrics.dropped_chunks,
         "events": dict(sorted(events.items())), "complete": complete,
     }
+    summary["average_chunk_size"] = round(delivered / chunks, 1) if chunks else 0
     if demux:
+        summary["packets"] = packets
         summary["container"] = _container_summary(container_info)
         summary["chunk_types"] = _frame_types(by_type)
         summary["chunks_per_s"] = round(chunks / elapsed, 1) if elapsed > 0 else None
+    else:
+        summary["chunk_types_from"] = "RS2's GOP rule (by sequence number, not from the data)"
+    if sink is not None:
+        written = sink.get_stats()
+        summary["redis"] = {"url": args.to, "key": f"{args.prefix}:{{{stream_id}}}",
+                            "written": written.written, "bytes_written": written.bytes_written}
     if args.json:
         print(json.dumps({"record": "metrics", **metrics.to_dict()}))
         print(json.dumps({"record": "summary", **summary}))
@@ -239,10 +290,16 @@ def cmd_stream(args: argparse.Namespace) -> int:
                     f"{chunks - stats.validation_failures:,}/{chunks:,} {checksum} checksums verified")
         print(f"streamed {args.file}: {chunks:,} chunks, {delivered:,} bytes "
               f"({format_bytes(delivered)}) in {elapsed:.3f} s, {rate}")
-        print(f"  chunk size      {args.chunk_size:,} bytes, {args.workers} worker(s)")
+        if demux:
+            print(f"  chunks          {packets:,} packets, average chunk "
+                  f"{summary['average_chunk_size']:,.0f} bytes (packets above {args.chunk_size:,} bytes "
+                  f"are split), {args.workers} worker(s)")
+        else:
+            print(f"  chunk size      {args.chunk_size:,} bytes, {args.workers} worker(s)")
         print(f"  integrity       {verified}")
         print(f"  chunks by type  " + (", ".join(f"{k} {v:,}" for k, v in summary["chunks_by_type"].items())
-                                       or "none (empty file)"))
+                                       or "none (empty file)")
+              + ("" if demux or not chunks else " (types from RS2's GOP rule, not from the data)"))
         print(f"  metrics         processed {metrics.chunks_processed:,} chunks, "
               f"{metrics.bytes_processed:,} bytes, average {metrics.average_chunk_size:,.0f} bytes, "
               f"dropped {metrics.dropped_chunks}")
@@ -254,6 +311,10 @@ def cmd_stream(args: argparse.Namespace) -> int:
             rate = f", {summary['chunks_per_s']:,.0f} chunks/s" if summary["chunks_per_s"] else ""
             print(f"  media chunks    I {frames['I']:,}, P {frames['P']:,}, B {frames['B']:,}, "
                   f"audio {frames['audio']:,}, other {frames['other']:,}{rate}")
+        if sink is not None:
+            redis_info = summary["redis"]
+            print(f"  redis           wrote {redis_info['written']:,} chunks to {redis_info['key']} "
+                  f"at {args.to}")
     if note:
         print(f"  note            {note}", file=sys.stderr if args.json else sys.stdout)
     return 0 if complete else 1
@@ -290,6 +351,110 @@ def _frame_types(by_type) -> dict:
     for name, count in by_type.items():
         counts[names.get(name, "other")] += count
     return counts
+
+
+# --- Redis: stream --to, consume ------------------------------------------------------------------
+
+def _redis_client(url: str):
+    """A Redis client for `url` that has answered PING; UsageError for a bad URL, CommandFailed when
+    nothing answers within 5 s."""
+    try:
+        from rs2fast.redis import connect
+    except ModuleNotFoundError as error:
+        raise UsageError(f"{error}") from None
+    try:
+        client = connect(url, timeout=5.0)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    try:
+        client.ping()
+    except Exception as error:        # redis-py's connection and timeout errors
+        raise CommandFailed(f"cannot reach Redis at {url}: {error}") from None
+    return client
+
+
+def _redis_sink(url: str, prefix: str):
+    from rs2fast.redis import RedisStreamSink
+
+    client = _redis_client(url)
+    try:
+        return RedisStreamSink(client, prefix=prefix)
+    except (TypeError, ValueError) as error:
+        raise UsageError(str(error)) from None
+
+
+def cmd_consume(args: argparse.Namespace) -> int:
+    """`rs2fast consume URL --group G`: read chunk streams through a consumer group, print a summary."""
+    import json
+    import socket
+    import threading
+    from collections import Counter
+
+    from rs2fast.errors import Rs2fastError
+    from rs2fast.redis import RedisStreamSource
+
+    streams = [name.strip() for name in args.streams.split(",") if name.strip()] if args.streams else "*"
+    consumer = args.consumer or f"{socket.gethostname()}-{os.getpid()}"
+    events: Counter = Counter()
+    try:
+        source = RedisStreamSource(_redis_client(args.url), group=args.group, consumer=consumer,
+                                   streams=streams, prefix=args.prefix, lease=args.lease,
+                                   on_event=lambda event: events.update([type(event).__name__]))
+    except (TypeError, ValueError) as error:
+        raise UsageError(str(error)) from None
+    by_stream: Counter = Counter()
+    by_type: Counter = Counter()
+    chunks = delivered = 0
+    last_chunk = started = time.monotonic()
+    interrupted = False
+
+    def watch_idle() -> None:             # ends the iteration after --idle seconds without a chunk
+        while not source._closed.wait(0.05):
+            if time.monotonic() - last_chunk >= args.idle:
+                source.close()
+
+    if args.idle:
+        threading.Thread(target=watch_idle, daemon=True).start()
+    try:
+        while args.count is None or chunks < args.count:
+            batch = source.next_batch(256 if args.count is None else min(256, args.count - chunks))
+            if not batch:
+                break                         # closed: --idle
+            for chunk in batch:
+                delivered += len(chunk)
+                by_stream[chunk.stream_id] += 1
+                by_type[chunk.chunk_type.name] += 1
+            chunks += len(batch)
+            last_chunk = time.monotonic()
+    except KeyboardInterrupt:
+        interrupted = True
+    except (Rs2fastError, ValueError) as error:
+        print(f"{PROG}: error: {args.url}: {error}", file=sys.stderr)
+        return 1
+    finally:
+        source.close()
+    elapsed = time.monotonic() - started
+    stats = source.get_stats()
+    complete = stats.checksum_failures == 0 and stats.lost == 0
+    summary = {"url": args.url, "group": args.group, "consumer": consumer, "chunks": chunks,
+               "bytes": delivered, "seconds": round(elapsed, 6),
+               "streams": dict(sorted(by_stream.items())), "chunks_by_type": dict(sorted(by_type.items())),
+               **vars(stats), "events": dict(sorted(events.items())), "complete": complete}
+    if args.json:
+        print(json.dumps({"record": "summary", **summary}))
+    else:
+        print(f"consumed {chunks:,} chunks, {delivered:,} bytes ({format_bytes(delivered)}) from "
+              f"{len(by_stream):,} stream(s) in {elapsed:.3f} s as {consumer!r} of group {args.group!r}")
+        print(f"  integrity       {chunks:,} checksums verified; {stats.checksum_failures:,} failed, "
+              f"{stats.lost:,} lost to trimming, {stats.duplicates:,} duplicates dropped")
+        print(f"  redis           {stats.acknowledged:,} acknowledged, {stats.redelivered:,} redelivered")
+        print(f"  chunks by type  " + (", ".join(f"{k} {v:,}" for k, v in summary["chunks_by_type"].items())
+                                       or "none"))
+        for name, count in summary["streams"].items():
+            print(f"  stream          {name}: {count:,} chunks")
+    if interrupted:
+        return 130
+    return 0 if complete else 1
 
 
 # --- demo ---------------------------------------------------------------------------------------
@@ -497,33 +662,16 @@ def _demo_summary(args, streams, tallies, metrics, events, elapsed, size, file_c
     return 0 if intact and verified and not errors and live_complete else 1
 
 
-# --- bench --------------------------------------------------------------------------------------
-
-def cmd_bench(rest: Sequence[str]) -> int:
-    """`rs2fast bench ...`: hand the arguments to `rs2fast._bench.main` when it is installed."""
-    import importlib
-
-    try:
-        bench = importlib.import_module("rs2fast._bench")
-    except ModuleNotFoundError as error:
-        if error.name != "rs2fast._bench":
-            raise
-        print(f"{PROG}: error: benchmarks unavailable: the module rs2fast._bench is missing from "
-              "this installation", file=sys.stderr)
-        return 1
-    result = bench.main(list(rest))
-    return int(result or 0)
-
-
 # --- entry point --------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
     """The `rs2fast` argument parser (errors raise UsageError instead of exiting)."""
     from rs2fast import __version__
 
-    parser = _Parser(prog=PROG, description="rs2fast: fast, trustworthy media chunk streaming.")
+    parser = _Parser(prog=PROG, description="rs2fast: fast, trustworthy media chunk streaming.",
+                     epilog=_JSON_LINES)
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="{demo,stream,bench}",
+    commands = parser.add_subparsers(dest="command", metavar="{demo,stream,consume}",
                                      parser_class=_Parser)
     commands.required = True
     workers = max(1, min(4, os.cpu_count() or 1))
@@ -547,7 +695,8 @@ def build_parser() -> argparse.ArgumentParser:
                                  description="Stream FILE through MediaStreamingService with a "
                                  "progress bar (on a terminal) and a metrics summary. Container "
                                  "files are demuxed into typed packet chunks (I/P/B/audio) when "
-                                 "PyAV is installed (pip install \"rs2fast[av]\").")
+                                 "PyAV is installed (pip install \"rs2fast[av]\").",
+                                 epilog=_JSON_LINES)
     stream.add_argument("file", metavar="FILE", help="the file to stream")
     stream.add_argument("--chunk-size", type=parse_size, default=64 << 10, metavar="SIZE",
                         help="chunk size, e.g. 65536, 64K or 1M (default 64K, at most 64M)")
@@ -556,28 +705,66 @@ def build_parser() -> argparse.ArgumentParser:
     stream.add_argument("--workers", type=_positive_int(256), default=workers, metavar="N",
                         help=f"processor worker threads (default {workers})")
     stream.add_argument("--json", action="store_true",
-                        help="print the metrics and the summary as JSON lines")
+                        help="write JSON Lines: one JSON object per line, the metrics then the summary")
+    stream.add_argument("--to", metavar="URL",
+                        help="also write the chunks to Redis Streams at redis://HOST:PORT[/DB] "
+                        "(needs the redis extra: pip install \"rs2fast[redis]\")")
+    stream.add_argument("--prefix", default="rs2fast", help="Redis key prefix (default rs2fast)")
     stream.add_argument("--container", choices=("auto", "demux", "raw"), default="auto",
                         help="container files (.mp4 .mov .mkv .webm .ts): demux into I/P/B/audio "
                         "packet chunks (auto: when PyAV is installed) or stream the raw bytes")
     stream.set_defaults(run=cmd_stream)
 
-    commands.add_parser("bench", help="print the side-by-side benchmark table (options go to it)",
-                        add_help=False)
+    consume = commands.add_parser("consume", help="read chunk streams from Redis through a consumer group",
+                                  description="Read the chunk streams under PREFIX from Redis Streams as "
+                                  "one consumer of GROUP (each stream is read by one consumer of the "
+                                  "group at a time), verify every checksum and print a summary. Runs "
+                                  "until Ctrl-C, --count chunks or --idle seconds without a chunk.",
+                                  epilog=_JSON_LINES)
+    consume.add_argument("url", metavar="URL", help="redis://HOST:PORT[/DB]")
+    consume.add_argument("--group", required=True, help="consumer group name")
+    consume.add_argument("--consumer", help="this consumer's name (default HOSTNAME-PID)")
+    consume.add_argument("--streams", metavar="A,B", help="stream ids to read (default: all, and new "
+                         "ones as they appear)")
+    consume.add_argument("--prefix", default="rs2fast", help="Redis key prefix (default rs2fast)")
+    consume.add_argument("--lease", type=float, default=10.0, metavar="SECONDS",
+                         help="stream lease; a stopped consumer's streams move after it (default 10)")
+    consume.add_argument("--count", type=_positive_int(1 << 62), metavar="N", help="stop after N chunks")
+    consume.add_argument("--idle", type=float, default=0.0, metavar="SECONDS",
+                         help="stop after SECONDS without a chunk (default: never)")
+    consume.add_argument("--json", action="store_true", help="write the summary as one JSON line")
+    consume.set_defaults(run=cmd_consume)
+
     return parser
+
+
+def _detach_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's last flush finds no closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of `rs2fast` / `python -m rs2fast`; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        if argv and argv[0] == "bench":
-            return cmd_bench(argv[1:])
         args = build_parser().parse_args(argv)
-        return args.run(args)
+        code = args.run(args)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:                    # e.g. `| head -1`: the reader has gone, end quietly
+        _detach_stdout()
+        return 141
     except UsageError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
+    except CommandFailed as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 1
     except SystemExit as done:   # --help and --version
         return done.code if isinstance(done.code, int) else 0
     except KeyboardInterrupt:

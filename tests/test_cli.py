@@ -1,4 +1,4 @@
-"""The `rs2fast` command line: demo, stream, bench, and its errors."""
+"""The `rs2fast` command line: demo, stream, consume (without a server), and its errors."""
 from __future__ import annotations
 
 import argparse
@@ -225,6 +225,10 @@ def bad_inputs(tmp_path, real):
         "unknown command": (["frobnicate"], "invalid choice: 'frobnicate'"),
         "unknown option": (["stream", str(real), "--fast"], "unrecognized arguments: --fast"),
         "bad demo size": (["demo", "--size-mib", "0"], "argument --size-mib"),
+        "bench is gone": (["bench"], "invalid choice: 'bench'"),
+        "consume without group": (["consume", "redis://127.0.0.1:1"], "required: --group"),
+        "consume bad url": (["consume", "nonsense", "--group", "g"], "url 'nonsense' is not a Redis URL"),
+        "stream to bad url": (["stream", str(real), "--to", "http://x"], "is not a Redis URL"),
     }
 
 
@@ -251,39 +255,18 @@ def test_missing_file_exits_2_from_a_subprocess(tmp_path):
 def test_help_and_version(capsys):
     assert main(["--help"]) == 0
     out = capsys.readouterr().out
-    assert "{demo,stream,bench}" in out and "stream a file" in out
+    assert "{demo,stream,consume}" in out and "stream a file" in out and "bench" not in out
+    assert "--json writes JSON Lines: one JSON object per line" in out
     assert main(["stream", "--help"]) == 0
     out = capsys.readouterr().out
     assert "--chunk-size SIZE" in out and "--json" in out and "{crc32c,sha256,none}" in out
+    assert "--to URL" in out and "JSON Lines" in out
+    assert main(["consume", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--group GROUP" in out and "--streams A,B" in out and "JSON Lines" in out
     assert main(["--version"]) == 0
     from rs2fast import __version__
     assert capsys.readouterr().out.strip() == f"rs2fast {__version__}"
-
-
-# --- bench ---------------------------------------------------------------------------------------
-
-def test_bench_passes_its_arguments_to_the_bench_module(monkeypatch):
-    seen = []
-    fake = types.ModuleType("rs2fast._bench")
-    fake.main = lambda argv: seen.append(argv) or 3
-    monkeypatch.setitem(sys.modules, "rs2fast._bench", fake)
-    assert main(["bench", "--quick", "--json"]) == 3
-    assert seen == [["--quick", "--json"]]
-
-
-def test_bench_reaches_the_real_bench_module(capsys):
-    pytest.importorskip("rs2fast._bench")
-    assert main(["bench", "--help"]) == 0
-    out = capsys.readouterr().out
-    assert "--quick" in out and "--rows" in out
-
-
-def test_bench_without_the_bench_module_is_a_clear_error(monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "rs2fast._bench", None)
-    assert main(["bench"]) == 1
-    err = capsys.readouterr().err
-    assert err.startswith("rs2fast: error: benchmarks unavailable: the module rs2fast._bench is missing")
-    assert err.count("\n") == 1
 
 
 # --- demo ----------------------------------------------------------------------------------------
@@ -338,3 +321,62 @@ def test_python_m_rs2fast_demo_subprocess():
     assert re.search(r"^  sample\.media\s+file\s+512\s+33,554,432\s", done.stdout, re.M)
     assert "file integrity: intact - 33,554,432 of 33,554,432 bytes" in done.stdout
     assert "checksums verified: 1,312 of 1,312" in done.stdout
+
+
+# --- issue 11: pipes, summaries, narrow terminals ------------------------------------------------------
+
+@pytest.mark.parametrize("json_output", [True, False])
+def test_a_closed_pipe_ends_quietly(tmp_path, json_output):
+    path = write(tmp_path / "clip.bin", 200_000)
+    argv = [sys.executable, "-m", "rs2fast", "stream", str(path)] + (["--json"] if json_output else [])
+    process = subprocess.Popen(argv, cwd=ROOT, env=subprocess_env(), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    process.stdout.close()                   # the reader is gone before anything was written
+    err = process.stderr.read().decode()
+    assert process.wait(60) in (0, 141)
+    assert err == ""                         # no BrokenPipeError traceback
+
+
+def test_head_1_gets_the_first_line(tmp_path):
+    path = write(tmp_path / "clip.bin", 100_000)
+    done = subprocess.run(f'"{sys.executable}" -m rs2fast stream "{path}" --json | head -1',
+                          shell=True, cwd=ROOT, env=subprocess_env(), capture_output=True, text=True,
+                          timeout=60)
+    assert json.loads(done.stdout)["record"] == "metrics"
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+
+
+def test_raw_summary_names_the_gop_rule_and_the_average(tmp_path, capsys):
+    path = write(tmp_path / "clip.bin", 150_000)
+    assert main(["stream", str(path), "--chunk-size", "64K"]) == 0
+    out = capsys.readouterr().out
+    assert "(types from RS2's GOP rule, not from the data)" in out
+    code, _metrics, summary = run_json(capsys, str(path), "--chunk-size", "64K")
+    assert summary["average_chunk_size"] == 50_000.0
+    assert summary["chunk_types_from"].startswith("RS2's GOP rule") and "packets" not in summary
+
+
+def test_container_summary_shows_packets_and_the_average_chunk(tmp_path, capsys):
+    pytest.importorskip("av", reason="needs the optional av extra: pip install 'rs2fast[av]'")
+    from media_fixtures import demuxed_packets, write_clip
+
+    clip = write_clip(tmp_path, "clip.mkv", seconds=1.0)
+    packets = demuxed_packets(clip)
+    assert main(["stream", clip, "--chunk-size", "1K"]) == 0
+    out = capsys.readouterr().out
+    assert f"chunks          {len(packets):,} packets, average chunk " in out
+    assert "chunk size      1,024" not in out and "GOP rule" not in out
+    code, _metrics, summary = run_json(capsys, clip, "--chunk-size", "1K")
+    assert summary["packets"] == len(packets) < summary["chunks"]   # large keyframes were split
+    assert summary["average_chunk_size"] == round(summary["bytes"] / summary["chunks"], 1)
+
+
+@pytest.mark.parametrize("width", range(26, 61))
+def test_narrow_progress_keeps_rate_and_eta_whole(width):
+    line = render_progress(16 << 20, 64 << 20, 2.0, width)
+    assert len(line) == width - 1
+    assert "8.0 MiB/s" in line and "ETA 0:00:06" in line and "25" in line
+
+
+def test_tiny_progress_keeps_the_eta_first():
+    assert render_progress(16 << 20, 64 << 20, 2.0, 17).startswith("25% ETA 0:00:06")
