@@ -297,13 +297,13 @@ def cmd_stream(args: argparse.Namespace) -> int:
         else:
             print(f"  chunk size      {args.chunk_size:,} bytes, {args.workers} worker(s)")
         print(f"  integrity       {verified}")
-        print(f"  chunks by type  " + (", ".join(f"{k} {v:,}" for k, v in summary["chunks_by_type"].items())
+        print("  chunks by type  " + (", ".join(f"{k} {v:,}" for k, v in summary["chunks_by_type"].items())
                                        or "none (empty file)")
               + ("" if demux or not chunks else " (types from RS2's GOP rule, not from the data)"))
         print(f"  metrics         processed {metrics.chunks_processed:,} chunks, "
               f"{metrics.bytes_processed:,} bytes, average {metrics.average_chunk_size:,.0f} bytes, "
               f"dropped {metrics.dropped_chunks}")
-        print(f"  events          " + ", ".join(f"{k} {v}" for k, v in summary["events"].items()))
+        print("  events          " + ", ".join(f"{k} {v}" for k, v in summary["events"].items()))
         if demux:
             described = summary["container"]
             print(f"  container       {described['format']}: " + "; ".join(described["streams"]))
@@ -358,13 +358,10 @@ def _frame_types(by_type) -> dict:
 def _redis_client(url: str):
     """A Redis client for `url` that has answered PING; UsageError for a bad URL, CommandFailed when
     nothing answers within 5 s."""
-    try:
-        from rs2fast.redis import connect
-    except ModuleNotFoundError as error:
-        raise UsageError(f"{error}") from None
+    from rs2fast.redis import connect
     try:
         client = connect(url, timeout=5.0)
-    except ValueError as error:
+    except (ModuleNotFoundError, ValueError) as error:     # no redis-py, or a bad URL
         raise UsageError(str(error)) from None
     try:
         client.ping()
@@ -448,7 +445,7 @@ def cmd_consume(args: argparse.Namespace) -> int:
         print(f"  integrity       {chunks:,} checksums verified; {stats.checksum_failures:,} failed, "
               f"{stats.lost:,} lost to trimming, {stats.duplicates:,} duplicates dropped")
         print(f"  redis           {stats.acknowledged:,} acknowledged, {stats.redelivered:,} redelivered")
-        print(f"  chunks by type  " + (", ".join(f"{k} {v:,}" for k, v in summary["chunks_by_type"].items())
+        print("  chunks by type  " + (", ".join(f"{k} {v:,}" for k, v in summary["chunks_by_type"].items())
                                        or "none"))
         for name, count in summary["streams"].items():
             print(f"  stream          {name}: {count:,} chunks")

@@ -20,6 +20,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional, Sequence, Union
+from urllib.parse import urlsplit
 
 from rs2fast._chunk import (
     VALIDATION_CHECKSUM_MISMATCH,
@@ -110,16 +111,21 @@ class RedisSourceStats:
     streams_owned: int = 0
 
 
+_URL_SCHEMES = ("redis", "rediss", "unix")
+
+
 def connect(url: str, *, timeout: float = 5.0, cluster: bool = False) -> Any:
     """A `redis.Redis` (or `redis.cluster.RedisCluster`) for `url` (redis://HOST:PORT[/DB]) whose
     connects and replies time out after `timeout` seconds; ValueError naming `url` when it does not
     parse. A single-server client sends nothing until it is used; a cluster client asks the cluster
     for its slot map at once."""
-    redis = _redis_module()
     if not isinstance(url, str):
         raise TypeError(f"url must be a str, not {type(url).__name__}")
+    if urlsplit(url).scheme not in _URL_SCHEMES:
+        raise ValueError(f"url {url!r} is not a Redis URL (redis://HOST:PORT[/DB])")
     if not isinstance(timeout, (int, float)) or not 0 < timeout < math.inf:
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    redis = _redis_module()
     options = dict(socket_connect_timeout=timeout, socket_timeout=timeout)
     try:
         if cluster:
