@@ -14,7 +14,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, ClassVar, Mapping, Type, TypeVar
 
 UTC = timezone.utc
 U64_MAX = 2**64 - 1
@@ -218,3 +218,34 @@ def rust_f64_display(value: float) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text
+
+
+_Record = TypeVar("_Record", bound="JsonRecord")
+
+
+class JsonRecord:
+    """The JSON round trip of a record in RS2's serde shape: a subclass gives `to_dict()` and
+    `_JSON_FIELDS`, its field names in constructor order (all required; unknown keys ignored)."""
+
+    __slots__ = ()
+    _JSON_FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @classmethod
+    def from_dict(cls: Type[_Record], data: Mapping[str, Any]) -> _Record:
+        """The record from its serde JSON shape; every field is required, unknown keys are ignored."""
+        what = cls.__name__
+        fields = json_object(data, what)
+        require_fields(fields, cls._JSON_FIELDS, what)
+        return cls(*(fields[key] for key in cls._JSON_FIELDS))
+
+    def to_json(self) -> str:
+        """Compact JSON text, as serde_json writes it."""
+        return dumps(self.to_dict())
+
+    @classmethod
+    def from_json(cls: Type[_Record], text: str | bytes) -> _Record:
+        """The record from JSON text (see `from_dict`)."""
+        return cls.from_dict(loads(text, cls.__name__))

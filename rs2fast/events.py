@@ -11,10 +11,11 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Any, Callable, Mapping, NamedTuple
+from typing import Any, Callable, ClassVar, Mapping, NamedTuple
 
 from rs2fast._enums import QualityLevel
 from rs2fast._fields import (
+    JsonRecord,
     check_enum,
     check_float,
     check_str,
@@ -42,8 +43,10 @@ _ACTIVITY_FIELDS = ("id", "user_id", "activity_type", "timestamp", "metadata")
 
 
 @dataclass(slots=True)
-class UserActivity:
+class UserActivity(JsonRecord):
     """A user-activity record (RS2's UserActivity), what `MediaStreamEvent.to_user_activity()` makes."""
+
+    _JSON_FIELDS: ClassVar[tuple[str, ...]] = _ACTIVITY_FIELDS
 
     id: str
     user_id: int
@@ -76,21 +79,6 @@ class UserActivity:
             "metadata": dict(self.metadata),
         }
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "UserActivity":
-        """A UserActivity from its serde JSON shape; every field is required, unknown keys ignored."""
-        data = json_object(data, "UserActivity")
-        require_fields(data, _ACTIVITY_FIELDS, "UserActivity")
-        return cls(*(data[key] for key in _ACTIVITY_FIELDS))
-
-    def to_json(self) -> str:
-        """Compact JSON text, as serde_json writes it."""
-        return dumps(self.to_dict())
-
-    @classmethod
-    def from_json(cls, text: str | bytes) -> "UserActivity":
-        """A UserActivity from JSON text (see `from_dict`)."""
-        return cls.from_dict(loads(text, "UserActivity"))
 
 
 # --- the kinds of variant field -----------------------------------------------------------------

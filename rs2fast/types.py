@@ -10,13 +10,14 @@ from __future__ import annotations
 import math
 import operator
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
-from typing import Any, Callable, Mapping, Optional, Union
+from typing import Any, Callable, ClassVar, Mapping, Optional, Union
 
 from rs2fast._chunk import MediaChunk
 from rs2fast._enums import ChunkType, MediaPriority, MediaType, QualityLevel
 from rs2fast._fields import (
+    JsonRecord,
     U64_MAX,
     check_enum,
     check_float,
@@ -25,13 +26,9 @@ from rs2fast._fields import (
     check_str_map,
     check_u64,
     check_utc,
-    dumps,
     format_rfc3339,
-    json_object,
-    loads,
     now,
     parse_rfc3339,
-    require_fields,
     rust_f64_display,
 )
 
@@ -117,7 +114,7 @@ def _rs2_metadata(metadata: Mapping[str, Union[str, int]]) -> dict[str, str]:
 
 def _reduce_fields(record: Any) -> tuple[type, tuple[Any, ...]]:
     """Pickle support for every protocol: rebuild a dataclass record from its fields, re-checked."""
-    return type(record), tuple(getattr(record, name) for name in record.__dataclass_fields__)
+    return type(record), tuple(getattr(record, field.name) for field in fields(record))
 
 
 _STREAM_CHECKS: dict[str, Callable[[Any, str], Any]] = {
@@ -133,7 +130,7 @@ _STREAM_FIELDS = tuple(_STREAM_CHECKS)
 
 
 @dataclass(slots=True)
-class MediaStream:
+class MediaStream(JsonRecord):
     """A media stream's description (RS2's MediaStream).
 
     Every field is checked, and normalised, whenever it is set: enums accept members, their int values
@@ -143,6 +140,8 @@ class MediaStream:
     ValueError naming the key: "max_chunks" (a whole number, e.g. 30 or "30") and "frame_rate"
     (frames per second, e.g. 25 or "29.97", within `FRAME_RATE_RANGE`).
     """
+
+    _JSON_FIELDS: ClassVar[tuple[str, ...]] = _STREAM_FIELDS
 
     id: str
     user_id: int
@@ -184,21 +183,6 @@ class MediaStream:
             "metadata": _rs2_metadata(self.metadata),
         }
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "MediaStream":
-        """A MediaStream from its serde JSON shape; every field is required, unknown keys are ignored."""
-        data = json_object(data, "MediaStream")
-        require_fields(data, _STREAM_FIELDS, "MediaStream")
-        return cls(*(data[key] for key in _STREAM_FIELDS))
-
-    def to_json(self) -> str:
-        """Compact JSON text, as serde_json writes it."""
-        return dumps(self.to_dict())
-
-    @classmethod
-    def from_json(cls, text: str | bytes) -> "MediaStream":
-        """A MediaStream from JSON text (see `from_dict`)."""
-        return cls.from_dict(loads(text, "MediaStream"))
 
 
 # --- StreamMetrics --------------------------------------------------------------------------------
@@ -208,8 +192,10 @@ _METRIC_FIELDS = ("stream_id", "bytes_processed", "chunks_processed", "dropped_c
 
 
 @dataclass(slots=True)
-class StreamMetrics:
+class StreamMetrics(JsonRecord):
     """Per-stream counters (RS2's media StreamMetrics); checked on construction and by `to_dict`."""
+
+    _JSON_FIELDS: ClassVar[tuple[str, ...]] = _METRIC_FIELDS
 
     stream_id: str
     bytes_processed: int = 0
@@ -243,21 +229,6 @@ class StreamMetrics:
             "last_updated": format_rfc3339(self.last_updated),
         }
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "StreamMetrics":
-        """StreamMetrics from its serde JSON shape; every field is required, unknown keys are ignored."""
-        data = json_object(data, "StreamMetrics")
-        require_fields(data, _METRIC_FIELDS, "StreamMetrics")
-        return cls(*(data[key] for key in _METRIC_FIELDS))
-
-    def to_json(self) -> str:
-        """Compact JSON text, as serde_json writes it."""
-        return dumps(self.to_dict())
-
-    @classmethod
-    def from_json(cls, text: str | bytes) -> "StreamMetrics":
-        """StreamMetrics from JSON text (see `from_dict`)."""
-        return cls.from_dict(loads(text, "StreamMetrics"))
 
 
 # --- RawMediaData ---------------------------------------------------------------------------------
