@@ -11,7 +11,6 @@ made with a synchronous single-server client makes an asyncio one for it (and th
 """
 from __future__ import annotations
 
-import inspect
 import itertools
 import math
 import random
@@ -20,7 +19,6 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional, Sequence, Union
-from urllib.parse import urlsplit
 
 from rs2fast._chunk import (
     VALIDATION_CHECKSUM_MISMATCH,
@@ -29,6 +27,22 @@ from rs2fast._chunk import (
     validate_batch,
 )
 from rs2fast._notify import EventEmitter
+from rs2fast._redis_client import (
+    RedisUnavailable,
+    arun_commands,
+    connect,
+    Retry,
+    check_client,
+    check_count,
+    check_positive,
+    io_errors,
+    is_async,
+    is_cluster,
+    raise_errors,
+    run_commands,
+    twin,
+    where,
+)
 from rs2fast._redis_wire import (
     check_name,
     decode,
@@ -38,7 +52,6 @@ from rs2fast._redis_wire import (
     stream_id_of,
     stream_key,
 )
-from rs2fast.errors import Rs2fastError
 from rs2fast.events import ChunkDropped
 
 __all__ = ["RedisStreamSink", "RedisStreamSource", "RedisSinkStats", "RedisSourceStats",
@@ -78,10 +91,6 @@ return 1
 """
 
 
-class RedisUnavailable(Rs2fastError, ConnectionError):
-    """Redis did not answer (refused, timed out or went away) for longer than the retry bound."""
-
-
 @dataclass
 class RedisSinkStats:
     """What a RedisStreamSink wrote: chunks and their data bytes."""
@@ -111,154 +120,6 @@ class RedisSourceStats:
     streams_owned: int = 0
 
 
-_URL_SCHEMES = ("redis", "rediss", "unix")
-
-
-def connect(url: str, *, timeout: float = 5.0, cluster: bool = False) -> Any:
-    """A `redis.Redis` (or `redis.cluster.RedisCluster`) for `url` (redis://HOST:PORT[/DB]) whose
-    connects and replies time out after `timeout` seconds; ValueError naming `url` when it does not
-    parse. A single-server client sends nothing until it is used; a cluster client asks the cluster
-    for its slot map at once."""
-    if not isinstance(url, str):
-        raise TypeError(f"url must be a str, not {type(url).__name__}")
-    if urlsplit(url).scheme not in _URL_SCHEMES:
-        raise ValueError(f"url {url!r} is not a Redis URL (redis://HOST:PORT[/DB])")
-    if not isinstance(timeout, (int, float)) or not 0 < timeout < math.inf:
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    redis = _redis_module()
-    options = dict(socket_connect_timeout=timeout, socket_timeout=timeout)
-    try:
-        if cluster:
-            return redis.cluster.RedisCluster.from_url(url, **options)
-        return redis.Redis.from_url(url, **options)
-    except ValueError as error:
-        raise ValueError(f"url {url!r} is not a Redis URL (redis://HOST:PORT[/DB]): {error}") from None
-
-
-def _redis_module() -> Any:
-    try:
-        import redis
-        import redis.asyncio
-        import redis.cluster
-    except ModuleNotFoundError:
-        raise ModuleNotFoundError('rs2fast.redis needs redis-py: pip install "rs2fast[redis]"') from None
-    return redis
-
-
-def _is_async(client: Any) -> bool:
-    return inspect.iscoroutinefunction(getattr(client, "execute_command", None))
-
-
-def _is_cluster(client: Any) -> bool:
-    return type(client).__name__ == "RedisCluster"
-
-
-def _check_client(client: Any) -> Any:
-    if not callable(getattr(client, "pipeline", None)) or not callable(
-            getattr(client, "execute_command", None)):
-        raise TypeError(f"client must be a redis-py client (redis.Redis, redis.cluster.RedisCluster or "
-                        f"their redis.asyncio twins), not {type(client).__name__}")
-    encoder = getattr(client, "encoder", None) or client.get_encoder()
-    if getattr(encoder, "decode_responses", False):
-        raise ValueError("client must be made with decode_responses=False: chunks are bytes")
-    return client
-
-
-_TWIN_OPTIONS = ("host", "port", "db", "username", "password", "socket_timeout",
-                 "socket_connect_timeout", "client_name")
-
-
-def _twin(client: Any, want_async: bool) -> Any:
-    """A client of the other kind (sync/asyncio) to the same single server, for `for` on an asyncio
-    client or `async for` on a sync one; TypeError for a cluster, TLS or a Unix socket."""
-    redis = _redis_module()
-    pool = getattr(client, "connection_pool", None)
-    options = getattr(pool, "connection_kwargs", None)
-    connection_class = getattr(pool, "connection_class", type(None))
-    if (_is_cluster(client) or not isinstance(options, dict) or "host" not in options
-            or "SSL" in connection_class.__name__):
-        raise TypeError(f"{'async for' if want_async else 'for'} needs a "
-                        f"{'redis.asyncio' if want_async else 'synchronous redis'} client here: make "
-                        f"the source with the client kind you iterate with")
-    chosen = {key: options[key] for key in _TWIN_OPTIONS if options.get(key) is not None}
-    return (redis.asyncio.Redis if want_async else redis.Redis)(**chosen)
-
-
-def _check_count(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"max_chunks must be a positive int, got {value!r}")
-    return value
-
-
-def _check_positive(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
-        raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
-    return float(value)
-
-
-class _Retry:
-    """Bounded reconnect policy: back off 50 ms doubling to 1 s, give up after `limit` seconds."""
-
-    def __init__(self, limit: float, where: str) -> None:
-        self.limit = limit
-        self.where = where
-        self.first: Optional[float] = None
-        self.delay = 0.05
-
-    def next_delay(self, error: BaseException) -> float:
-        """Seconds to wait before the next attempt; RedisUnavailable when the bound is spent."""
-        now = time.monotonic()
-        if self.first is None:
-            self.first = now
-        if now - self.first >= self.limit:
-            raise RedisUnavailable(f"Redis at {self.where} did not answer for {self.limit:g} s: "
-                                   f"{error}") from error
-        delay, self.delay = self.delay, min(self.delay * 2, 1.0)
-        return min(delay, self.limit - (now - self.first))
-
-    def succeeded(self) -> None:
-        """Forget earlier failures."""
-        self.first = None
-        self.delay = 0.05
-
-
-def _where(client: Any) -> str:
-    pool = getattr(client, "connection_pool", None)
-    if pool is not None:
-        options = pool.connection_kwargs
-        return f"{options.get('host', 'localhost')}:{options.get('port', 6379)}"
-    return "the cluster"
-
-
-def _io_errors() -> tuple:
-    redis = _redis_module()
-    return (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, ConnectionError,
-            TimeoutError, OSError)
-
-
-def _run_commands(client: Any, commands: Sequence[tuple]) -> list:
-    pipe = client.pipeline(transaction=False)
-    for command in commands:
-        pipe.execute_command(*command)
-    return pipe.execute(raise_on_error=False)
-
-
-async def _arun_commands(client: Any, commands: Sequence[tuple]) -> list:
-    pipe = client.pipeline(transaction=False)
-    for command in commands:
-        pipe.execute_command(*command)
-    return await pipe.execute(raise_on_error=False)
-
-
-def _raise_errors(results: list) -> list:
-    for result in results:
-        if isinstance(result, Exception):
-            raise result
-    return results
-
-
-# --- sink -------------------------------------------------------------------------------------
-
 class RedisStreamSink:
     """Appends chunks to Redis Streams, one key per stream id, in pipelined batches.
 
@@ -270,12 +131,12 @@ class RedisStreamSink:
 
     def __init__(self, client: Any, *, prefix: str = "rs2fast", maxlen: Optional[int] = None,
                  retry_for: float = 10.0) -> None:
-        self._client = _check_client(client)
+        self._client = check_client(client)
         self.prefix = check_name(prefix, "prefix")
         if maxlen is not None and (isinstance(maxlen, bool) or not isinstance(maxlen, int) or maxlen < 1):
             raise ValueError(f"maxlen must be None or a positive int, got {maxlen!r}")
         self.maxlen = maxlen
-        self.retry_for = _check_positive(retry_for, "retry_for")
+        self.retry_for = check_positive(retry_for, "retry_for")
         self._trim = () if maxlen is None else ("MAXLEN", "~", maxlen)
         self._stats = RedisSinkStats()
 
@@ -306,16 +167,16 @@ class RedisStreamSink:
 
     def write(self, chunks: Iterable[MediaChunk]) -> int:
         """Append every chunk of `chunks` (any iterable of MediaChunk); return how many were written."""
-        if _is_async(self._client):
+        if is_async(self._client):
             raise TypeError("this sink has a redis.asyncio client: use `await sink.awrite(chunks)`")
-        retry = _Retry(self.retry_for, _where(self._client))
+        retry = Retry(self.retry_for, where(self._client))
         written = 0
         for batch, size in self._batches(chunks):
             while True:
                 try:
-                    _raise_errors(_run_commands(self._client, batch))
+                    raise_errors(run_commands(self._client, batch))
                     break
-                except _io_errors() as error:
+                except io_errors() as error:
                     time.sleep(retry.next_delay(error))
             retry.succeeded()
             written += self._count(batch, size)
@@ -325,16 +186,16 @@ class RedisStreamSink:
         """`write` for a sink made with a redis.asyncio client."""
         import asyncio
 
-        if not _is_async(self._client):
+        if not is_async(self._client):
             raise TypeError("this sink has a synchronous client: use `sink.write(chunks)`")
-        retry = _Retry(self.retry_for, _where(self._client))
+        retry = Retry(self.retry_for, where(self._client))
         written = 0
         for batch, size in self._batches(chunks):
             while True:
                 try:
-                    _raise_errors(await _arun_commands(self._client, batch))
+                    raise_errors(await arun_commands(self._client, batch))
                     break
-                except _io_errors() as error:
+                except io_errors() as error:
                     await asyncio.sleep(retry.next_delay(error))
             retry.succeeded()
             written += self._count(batch, size)
@@ -451,7 +312,7 @@ class _SourceCore:
             count = len(by_key)
 
             def apply(results: list) -> Optional[MediaChunk]:
-                _raise_errors(results[:count])
+                raise_errors(results[:count])
                 self.s._stats.acknowledged += sum(1 for _k, _i, delivered in step.acks if delivered)
                 return inner(results[count:])
             step.apply = apply
@@ -481,7 +342,7 @@ class _SourceCore:
                      for o in owned]
 
         def apply(results: list) -> None:
-            _raise_errors(results)
+            raise_errors(results)
             for o, held in zip(owned, results[3:]):
                 if not held:
                     self._drop(o)
@@ -587,7 +448,7 @@ class _SourceCore:
                     for o in owned:                  # key or group deleted: take the stream anew
                         self._drop(o)
                     return None
-                for key, entries in _stream_replies(_raise_errors([result])[0]):
+                for key, entries in _stream_replies(raise_errors([result])[0]):
                     o = by_key[key.decode() if isinstance(key, bytes) else key]
                     if entries:
                         seen.add(o.key)
@@ -675,7 +536,7 @@ class _SourceCore:
                      self.lease_ms, last[o.stream_id].sequence + 1) for o in streams]
 
         def apply(results: list) -> Optional[list]:
-            lost = {id(o) for o, held in zip(streams, _raise_errors(results)) if not held}
+            lost = {id(o) for o, held in zip(streams, raise_errors(results)) if not held}
             for o in streams:
                 if id(o) in lost:            # the lease went to another consumer
                     self._drop(o)
@@ -736,7 +597,7 @@ class RedisStreamSource:
                  streams: Union[str, Sequence[str]] = "*", prefix: str = "rs2fast", lease: float = 10.0,
                  autoack: bool = True, on_event: Optional[Callable[[object], None]] = None,
                  retry_for: float = 10.0) -> None:
-        self._client = _check_client(client)
+        self._client = check_client(client)
         self.group = check_name(group, "group")
         self.consumer = check_name(consumer, "consumer")
         self.prefix = check_name(prefix, "prefix")
@@ -748,16 +609,16 @@ class RedisStreamSource:
             self.streams = tuple(check_name(s, "streams item") for s in streams)
             if not self.streams:
                 raise ValueError("streams must name at least one stream (or be '*')")
-        self.lease = _check_positive(lease, "lease")
-        self.retry_for = _check_positive(retry_for, "retry_for")
+        self.lease = check_positive(lease, "lease")
+        self.retry_for = check_positive(retry_for, "retry_for")
         self.autoack = bool(autoack)
         self._events = EventEmitter(on_event)
         self._stats = RedisSourceStats()
         self._closed = threading.Event()
         self._finished = False
         self._lock = threading.Lock()
-        self._core = _SourceCore(self, _is_cluster(client))
-        self._async = _is_async(client)
+        self._core = _SourceCore(self, is_cluster(client))
+        self._async = is_async(client)
         self._inflight: Optional[tuple] = None     # (step, task) of a round trip not yet applied
 
     def __repr__(self) -> str:
@@ -788,7 +649,7 @@ class RedisStreamSource:
     # -- sync --
     def __iter__(self) -> "RedisStreamSource":
         if self._async:
-            self._client, self._async = _twin(self._client, False), False
+            self._client, self._async = twin(self._client, False), False
         return self
 
     def __next__(self) -> MediaChunk:
@@ -802,14 +663,14 @@ class RedisStreamSource:
 
         One round trip stores the group's positions for the whole batch (iteration needs one per
         chunk); with autoack the batch is acknowledged when the next chunks are taken."""
-        return self._collect(_check_count(max_chunks))
+        return self._collect(check_count(max_chunks))
 
     def _collect(self, limit: int) -> list[MediaChunk]:
         if self._async:
             self.__iter__()
         with self._lock:
             self._core.limit = limit
-            retry = _Retry(self.retry_for, _where(self._client))
+            retry = Retry(self.retry_for, where(self._client))
             while not self._closed.is_set():
                 step = self._core.plan()
                 if step.wait:
@@ -817,8 +678,8 @@ class RedisStreamSource:
                     continue
                 try:
                     results = (list(self._client.scan_iter(match=step.scan, count=1000, _type="stream"))
-                               if step.scan else _run_commands(self._client, step.commands))
-                except _io_errors() as error:
+                               if step.scan else run_commands(self._client, step.commands))
+                except io_errors() as error:
                     self._core.interrupted(step)
                     self._closed.wait(retry.next_delay(error))
                     continue
@@ -846,8 +707,8 @@ class RedisStreamSource:
         self._finished = True
         step = self._core.closing()
         try:
-            step.apply(_run_commands(self._client, step.commands))
-        except _io_errors():
+            step.apply(run_commands(self._client, step.commands))
+        except io_errors():
             pass                                   # the leases expire by themselves
 
     def __enter__(self) -> "RedisStreamSource":
@@ -859,7 +720,7 @@ class RedisStreamSource:
     # -- async --
     def __aiter__(self) -> "RedisStreamSource":
         if not self._async:
-            self._client, self._async = _twin(self._client, True), True
+            self._client, self._async = twin(self._client, True), True
         return self
 
     async def __anext__(self) -> MediaChunk:
@@ -870,7 +731,7 @@ class RedisStreamSource:
 
     async def anext_batch(self, max_chunks: int = 256) -> list[MediaChunk]:
         """`next_batch` for `async` code; a cancelled call takes nothing."""
-        return await self._acollect(_check_count(max_chunks))
+        return await self._acollect(check_count(max_chunks))
 
     async def _acollect(self, limit: int) -> list[MediaChunk]:
         import asyncio
@@ -878,7 +739,7 @@ class RedisStreamSource:
         if not self._async:
             self.__aiter__()
         self._core.limit = limit
-        retry = _Retry(self.retry_for, _where(self._client))
+        retry = Retry(self.retry_for, where(self._client))
         while not self._closed.is_set():
             if self._inflight is None:
                 step = self._core.plan()
@@ -892,7 +753,7 @@ class RedisStreamSource:
             step, trip = self._inflight
             try:
                 results = await asyncio.shield(trip)
-            except _io_errors() as error:
+            except io_errors() as error:
                 self._inflight = None
                 self._core.interrupted(step)
                 await asyncio.sleep(retry.next_delay(error))
@@ -909,7 +770,7 @@ class RedisStreamSource:
         if step.scan:
             return [key async for key in self._client.scan_iter(match=step.scan, count=1000,
                                                                  _type="stream")]
-        return await _arun_commands(self._client, step.commands)
+        return await arun_commands(self._client, step.commands)
 
     async def aclose(self) -> None:
         """`close` for a source with a redis.asyncio client: acknowledge and give the leases back."""
@@ -923,12 +784,12 @@ class RedisStreamSource:
             self._inflight = None
             try:
                 undelivered = step.apply(await trip) or []
-            except _io_errors():
+            except io_errors():
                 self._core.interrupted(step)
         step = self._core.closing(undelivered)
         try:
-            step.apply(await _arun_commands(self._client, step.commands))
-        except _io_errors():
+            step.apply(await arun_commands(self._client, step.commands))
+        except io_errors():
             pass
 
     async def __aenter__(self) -> "RedisStreamSource":
