@@ -10,8 +10,8 @@ page-cache read bandwidth are printed first as the ceilings.
 
 Row ids: K1..K8 kernels (heap, reorder, split, checksums; rows_kernels.py), T1..T9 the library's
 targets and P1..P5 extra pipeline rows (rows_pipelines.py), U1..U8 the per-item loops a user writes
-over the public API (rows_user.py). `--rows` takes ids or prefixes (T5 selects T5a and T5b; U every
-user-path row).
+over the public API (rows_user.py), R1..R3 Redis Streams on a loopback server (redis_rows.py).
+`--rows` takes ids or prefixes (T5 selects T5a and T5b; U every user-path row).
 """
 from __future__ import annotations
 
@@ -34,12 +34,12 @@ from benchmarks.rows_kernels import bench_checksums, bench_heap, bench_reorder, 
 from benchmarks.rows_pipelines import (bench_container, bench_file, bench_import, bench_t1,  # noqa: E402
                                        bench_t7)
 from benchmarks.rows_user import bench_user  # noqa: E402
-from benchmarks.table import Row, ceilings, format_table, machine_info  # noqa: E402
+from benchmarks.table import Row, ceilings, format_table, machine_info, rate_row  # noqa: E402
 
 
 ALL_ROWS = ("K1", "K2", "K3", "K4", "K4b", "K5", "K6", "K7", "K8", "T1", "T2a", "T2b", "T3", "T4",
             "T5a", "T5b", "T6a", "T6b", "T7a", "T7b", "T8", "T9", "U1", "U2", "U3", "U4", "U5", "U6", "U7",
-            "U8a", "U8b", "P1", "P2", "P3", "P4", "P5")
+            "U8a", "U8b", "R1", "R2", "R3", "P1", "P2", "P3", "P4", "P5")
 
 
 def select_rows(spec: Optional[str]) -> set:
@@ -56,6 +56,22 @@ def select_rows(spec: Optional[str]) -> set:
             raise SystemExit(f"unknown row {part!r}; rows are {', '.join(ALL_ROWS)}")
         chosen |= hits
     return chosen
+
+
+def bench_redis(quick: bool, want: set) -> List[Row]:
+    """R1-R3 (benchmarks/redis_rows.py) on a loopback redis-server; skipped, with the reason, when
+    redis-py or redis-server is missing."""
+    try:
+        from benchmarks.redis_rows import redis_rows
+        measured = redis_rows(quick)
+    except Exception as error:     # no redis-py, no redis-server, or it would not start
+        return [Row(row_id, "Redis Streams (skipped)", None, None, "", None, "-", None,
+                    f"skipped: {error}") for row_id in sorted(want)]
+    return [rate_row(row_id, name, ours, base, unit, REDIS_TARGETS.get(row_id))
+            for row_id, name, ours, base, unit, _ in measured if row_id in want]
+
+
+REDIS_TARGETS = {"R1": 5.0}
 
 
 def _parse_size(text: str) -> int:
@@ -105,6 +121,7 @@ def run(quick: bool = False, rows_spec: Optional[str] = None, reps: Optional[int
             ({"T9"}, lambda w: bench_container(reps, w, work, 4 if quick else 20)),
             ({"U1", "U2", "U3", "U4", "U5", "U6", "U7", "U8a", "U8b"},
              lambda w: bench_user(sizes["user"], reps, w, work, ceil["page_cache_read_GBps"])),
+            ({"R1", "R2", "R3"}, lambda w: bench_redis(quick, w)),
         )
         for ids, fn in groups:
             chosen = want & ids
