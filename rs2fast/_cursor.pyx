@@ -97,12 +97,10 @@ Iterator and async iterator over batches that a subclass fetches (`_fetch`, `_af
         if self._pos >= PyList_GET_SIZE(self._batch):
             return None
         end = min(self._pos + limit, PyList_GET_SIZE(self._batch))
-        rest = self._batch[self._pos:end]
-        self._pos = end
-        if end == PyList_GET_SIZE(self._batch):
-            self._batch = []
-            self._pos = 0
-        return batch_from_list(rest)
+        taken = self._batch[self._pos:end]
+        self._batch = self._batch[end:]      # keep no reference to what was handed out
+        self._pos = 0
+        return batch_from_list(taken)
 
 
 cdef class BatchIterator:
