@@ -5,7 +5,8 @@ R1  sink + source (`next_batch`), 4 KiB chunks, 16 streams, chunks/s: rs2fast ag
 R2  the same at 64 KiB in MB/s; the description adds the fraction of a bare pipelined XADD rate
     (no encoding, no reading: what redis-benchmark measures) that rs2fast reaches.
 R3  2 consumer processes against 1 (each reading with `next_batch`), 16 streams of 4 KiB chunks,
-    chunks/s.
+    chunks/s, timed once the consumers have settled (the streams shared out between them): written
+    and read while they run.
 
 `redis_rows(quick)` returns (row_id, description, rs2fast_value, baseline_value, unit, ratio) tuples,
 measured on a redis-server it starts on a free loopback port (persistence off) and stops, or on the
@@ -115,10 +116,16 @@ def _consumer(url: str, name: str, ready, go, stop, counter) -> None:
 
 
 def _consumers_rate(url: str, chunks: list, processes: int) -> float:
-    """Chunks/s read by `processes` consumer processes of one group (data written beforehand)."""
+    """Chunks/s read by `processes` consumer processes of one group, once they have settled: each
+    stream's first chunk is read before timing starts and the group is given time to share the
+    streams out (its discovery period), then the rest is written and read."""
     from rs2fast.redis import RedisStreamSink
 
-    RedisStreamSink(_client(url)).write(chunks)
+    first = {c.stream_id: c for c in reversed(chunks)}
+    warm_up = list(first.values())
+    rest = [c for c in chunks if first[c.stream_id] is not c]
+    sink = RedisStreamSink(_client(url))
+    sink.write(warm_up)
     spawn = multiprocessing.get_context("spawn")
     go, stop, counter = spawn.Event(), spawn.Event(), spawn.Value("q", 0)
     readies = [spawn.Event() for _ in range(processes)]
@@ -128,15 +135,19 @@ def _consumers_rate(url: str, chunks: list, processes: int) -> float:
         worker.start()
     for ready in readies:
         ready.wait(60)
-    started = time.perf_counter()
     go.set()
+    while counter.value < len(warm_up):
+        time.sleep(0.005)
+    time.sleep(2.5)                      # the streams are shared out within the discovery period
+    started = time.perf_counter()
+    sink.write(rest)
     while counter.value < len(chunks):
         time.sleep(0.005)
     seconds = time.perf_counter() - started
     stop.set()
     for worker in workers:
         worker.join(30)
-    return len(chunks) / seconds
+    return len(rest) / seconds
 
 
 def redis_rows(quick: bool, url: Optional[str] = None) -> List[Row]:
