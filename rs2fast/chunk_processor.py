@@ -1,6 +1,6 @@
 """ChunkProcessor: validate, de-duplicate and reorder chunks per stream, delivering the real chunks.
 
-Rules (where RS2 was wrong, we are right): sequence 0 is an ordinary number; duplicates (buffered or
+Rules: sequence 0 is an ordinary number; duplicates (buffered or
 already delivered) and late chunks (below the delivered watermark) are dropped and counted, never
 inserted; a chunk beyond the reorder window is rejected with SequenceGap, but a stream never gets stuck:
 after `sequence_timeout` without progress, or `resync_after` consecutive chunks that agree on a new
@@ -33,7 +33,7 @@ _MAX_TIMEOUT_S = (1 << 62) / 1e9   # the longest sequence_timeout (kept as int64
 
 @dataclass(frozen=True)
 class ChunkProcessorConfig:
-    """Processor settings: the seed's six fields and defaults, plus memory bounds and resync rules.
+    """Processor settings: RS2's six fields and defaults, plus memory bounds and resync rules.
 
     `max_buffer_size` bounds the chunks held for reordering over all streams (RS2 used it only for an
     output channel), `max_buffered_bytes` their bytes, `max_streams` the streams tracked at once (the
@@ -191,7 +191,7 @@ class ChunkProcessor:
                 f"reordering={config.enable_reordering}, validation={config.enable_validation}, "
                 f"parallel_processing={config.parallel_processing})")
 
-    # --- the seed's public steps -----------------------------------------------------------------
+    # --- RS2's public steps ----------------------------------------------------------------------
 
     def validate_chunk(self, chunk: MediaChunk) -> None:
         """Check RS2's rules (stream id, data, size cap for the type, checksum); raise
