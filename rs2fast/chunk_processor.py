@@ -15,8 +15,8 @@ import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import (AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, List, Optional, Tuple,
-                    Union)
+from typing import (AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, List, Optional,
+                    Tuple, Union)
 
 from rs2fast import _chunk, _reorder
 from rs2fast._params import count_arg, flag_arg, seconds_arg
