@@ -137,6 +137,7 @@ class MediaStreamingService:
                                          on_event=self._component_drop)
         self._queue = MediaPriorityQueue(buffer_capacity, overflow, on_event=self._component_drop)
         self._lock = threading.Lock()
+        self._feed_order = threading.Lock()     # every events() reader sees one order
         self._streams: dict = {}
         self._finished: "OrderedDict[str, _ActiveStream]" = OrderedDict()
         self._retired = _Counters()     # finished streams no longer kept one by one
@@ -656,8 +657,9 @@ class MediaStreamingService:
         with self._lock:
             callbacks = list(self._callbacks)
             feeds = list(self._feeds)
-        for feed in feeds:
-            feed.push(event)
+        with self._feed_order:
+            for feed in feeds:
+                feed.push(event)
         for callback in callbacks:
             EventEmitter(callback).emit(event)
 

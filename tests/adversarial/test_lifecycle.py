@@ -252,6 +252,38 @@ def test_shared_queue_drops_of_finished_streams_are_counted_and_name_the_user():
     svc.shutdown()
 
 
+# --- events ------------------------------------------------------------------------------------------------
+
+def test_every_event_reader_sees_events_from_concurrent_streams_in_one_order():
+    threads, rounds = 4, 60
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)            # threads switch often: emitters interleave
+    try:
+        seen = emit_from_threads(threads, rounds)
+    finally:
+        sys.setswitchinterval(interval)
+    assert len(seen[0]) == 2 * threads * rounds
+    assert seen[1] == seen[0] and seen[2] == seen[0]
+
+
+def emit_from_threads(threads, rounds):
+    with MediaStreamingService(8) as svc:
+        readers = [svc.events() for _ in range(3)]
+        gate = threading.Barrier(threads)
+
+        def run(t):
+            gate.wait()
+            for k in range(rounds):
+                list(svc.start_live_stream(media(f"t{t}-{k}"), [b"x" * 10]))
+
+        workers = [threading.Thread(target=run, args=(t,)) for t in range(threads)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+    return [list(reader) for reader in readers]
+
+
 # --- what is kept after the end ---------------------------------------------------------------------------
 
 def test_an_abandoned_event_reader_is_released_and_gets_nothing_more():
