@@ -333,23 +333,29 @@ class _SourceCore:
         self.candidates = {name for name in found if name is not None}   # a deleted one is not remade
 
     def _upkeep(self) -> _Step:
+        """Renew our leases, count the group's live members, and see which other streams have no
+        owner: a consumer below its fair share takes those (never one another consumer holds, so
+        streams given back are found at once), one above it gives streams back."""
         now_ms = int(time.time() * 1000)
         owned = list(self.owned.values())
-        commands = [("ZADD", self.members, now_ms + int(self.lease_ms), self.s.consumer),
+        others = sorted(self.candidates - set(self.owned))
+        s = self.s
+        commands = [("ZADD", self.members, now_ms + int(self.lease_ms), s.consumer),
                     ("ZREMRANGEBYSCORE", self.members, "-inf", now_ms),
                     ("ZCARD", self.members)]
-        commands += [("EVAL", _HOLD, 1, o.lease, self.s.consumer, self.s.group, self.lease_ms)
-                     for o in owned]
+        commands += [("EVAL", _HOLD, 1, o.lease, s.consumer, s.group, self.lease_ms) for o in owned]
+        commands += [("EXISTS", lease_key(s.prefix, name, s.group)) for name in others]
 
         def apply(results: list) -> None:
             raise_errors(results)
-            for o, held in zip(owned, results[3:]):
+            for o, held in zip(owned, results[3:3 + len(owned)]):
                 if not held:
                     self._drop(o)
             share = math.ceil(len(self.candidates | set(self.owned)) / max(1, int(results[2])))
-            free = sorted(self.candidates - set(self.owned))
-            if len(self.owned) < share and free:
-                self.to_take = random.sample(free, min(len(free), share - len(self.owned)))
+            unowned = [name for name, held in zip(others, results[3 + len(owned):])
+                       if not held and name not in self.owned]
+            if len(self.owned) < share and unowned:
+                self.to_take = random.sample(unowned, min(len(unowned), share - len(self.owned)))
             elif len(self.owned) > share:
                 self.to_release = random.sample(sorted(self.owned), len(self.owned) - share)
         return _Step(commands, apply)

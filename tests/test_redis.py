@@ -194,6 +194,25 @@ def test_consumers_that_join_share_the_streams_one_owner_each(client):
     assert all(s.get_stats().duplicates == 0 for s in sources)
 
 
+def test_a_consumer_below_its_share_takes_the_streams_nobody_owns(client):
+    # Another member of the group holds the leases of 8 of the 16 streams; the newcomer's fair
+    # share is 8 and it takes exactly the 8 without an owner at once (guessing among all 16 would
+    # leave given-back streams unread until a later guess found them).
+    names = [f"s{s}" for s in range(16)]
+    RedisStreamSink(client).write(c for name in names for c in make_chunks(name, 5, 10))
+    held = set(names[::2])
+    far = int(time.time() * 1000) + 60_000
+    client.zadd("rs2fast:members:{g}", {"other": far})
+    for name in held:
+        client.set(f"rs2fast:{{{name}}}:lease:g", "other", px=60_000)
+    with RedisStreamSource(client, group="g", consumer="new", streams=names, lease=30) as source:
+        chunks = source.next_batch(1000)
+        assert source.get_stats().streams_owned == 8
+        assert {c.stream_id for c in chunks} <= set(names) - held
+        owners = {name: client.get(f"rs2fast:{{{name}}}:lease:g") for name in names}
+        assert {name for name, owner in owners.items() if owner == b"new"} == set(names) - held
+
+
 # --- processes: a consumer killed mid-stream, N producers x M consumers ------------------------------
 
 def read_log(path) -> list:
