@@ -5,8 +5,8 @@ R1  sink + source (`next_batch`), 4 KiB chunks, 16 streams, chunks/s: rs2fast ag
 R2  the same at 64 KiB in MB/s; the description adds the fraction of a bare pipelined XADD rate
     (no encoding, no reading: what redis-benchmark measures) that rs2fast reaches.
 R3  2 consumer processes against 1 (each reading with `next_batch`), 16 streams of 4 KiB chunks,
-    chunks/s, timed once the consumers have settled (the streams shared out between them): written
-    and read while they run.
+    chunks/s: a backlog read once the consumers have shared the streams out 8/8 (the writer has
+    finished before the timing starts, so it does not compete for the CPU).
 
 `redis_rows(quick)` returns (row_id, description, rs2fast_value, baseline_value, unit, ratio) tuples,
 measured on a redis-server it starts on a free loopback port (persistence off) and stops, or on the
@@ -29,6 +29,8 @@ from typing import Iterator, List, Optional, Tuple
 
 Row = Tuple[str, str, float, float, str, float]
 STREAMS = 16
+_LEASE = 10.0          # R3's consumers keep their leases while paused for the backlog to be written
+_SETTLE = 0.3          # for the consumers to park after their first batch of the backlog
 
 
 def _chunks(per_stream: int, size: int) -> list:
@@ -40,11 +42,15 @@ def _chunks(per_stream: int, size: int) -> list:
 
 
 def _client(url: str):
-    from rs2fast.redis import connect
-
-    client = connect(url, timeout=30)
+    client = _client_no_flush(url)
     client.flushall()
     return client
+
+
+def _client_no_flush(url: str):
+    from rs2fast.redis import connect
+
+    return connect(url, timeout=30)
 
 
 def _rs2fast_round_trip(url: str, chunks: list) -> float:
@@ -98,16 +104,17 @@ def _bare_xadd(url: str, chunks: list) -> float:
     return time.perf_counter() - started
 
 
-def _consumer(url: str, name: str, ready, go, stop, counter) -> None:
+def _consumer(url: str, name: str, ready, go, hold, stop, counter) -> None:
     import threading
 
     from rs2fast.redis import RedisStreamSource, connect
 
-    source = RedisStreamSource(connect(url, timeout=30), group="bench", consumer=name, lease=1.0)
+    source = RedisStreamSource(connect(url, timeout=30), group="bench", consumer=name, lease=_LEASE)
     threading.Thread(target=lambda: stop.wait() and source.close(), daemon=True).start()
     ready.set()
     go.wait()
     while True:
+        hold.wait()
         batch = source.next_batch(256)
         if not batch:
             break
@@ -115,10 +122,24 @@ def _consumer(url: str, name: str, ready, go, stop, counter) -> None:
             counter.value += len(batch)
 
 
+def _owners(url: str) -> dict:
+    """{consumer: streams whose lease it holds} for the benchmark's group."""
+    client = _client_no_flush(url)
+    owners: dict = {}
+    for s in range(STREAMS):
+        holder = client.get(f"rs2fast:{{s{s}}}:lease:bench")
+        if holder is not None:
+            owners[holder] = owners.get(holder, 0) + 1
+    return owners
+
+
 def _consumers_rate(url: str, chunks: list, processes: int) -> float:
-    """Chunks/s read by `processes` consumer processes of one group, once they have settled: each
-    stream's first chunk is read before timing starts and the group is given time to share the
-    streams out (its discovery period), then the rest is written and read."""
+    """Chunks/s that `processes` consumer processes of one group read from a backlog.
+
+    The first chunk of each stream is read first and the consumers are given time to share the
+    streams out (even shares, checked in Redis); then they pause (holding their leases), the rest
+    is written, and they are timed reading what they had not read yet: the writer does not compete
+    with them for the CPU."""
     from rs2fast.redis import RedisStreamSink
 
     first = {c.stream_id: c for c in reversed(chunks)}
@@ -127,27 +148,34 @@ def _consumers_rate(url: str, chunks: list, processes: int) -> float:
     sink = RedisStreamSink(_client(url))
     sink.write(warm_up)
     spawn = multiprocessing.get_context("spawn")
-    go, stop, counter = spawn.Event(), spawn.Event(), spawn.Value("q", 0)
+    go, hold, stop, counter = spawn.Event(), spawn.Event(), spawn.Event(), spawn.Value("q", 0)
+    hold.set()
     readies = [spawn.Event() for _ in range(processes)]
-    workers = [spawn.Process(target=_consumer, args=(url, f"c{n}", readies[n], go, stop, counter))
+    workers = [spawn.Process(target=_consumer, args=(url, f"c{n}", readies[n], go, hold, stop, counter))
                for n in range(processes)]
     for worker in workers:
         worker.start()
     for ready in readies:
         ready.wait(60)
     go.set()
-    while counter.value < len(warm_up):
-        time.sleep(0.005)
-    time.sleep(2.5)                      # the streams are shared out within the discovery period
-    started = time.perf_counter()
+    share = STREAMS // processes
+    deadline = time.monotonic() + 30
+    while counter.value < len(warm_up) or sorted(_owners(url).values()) != [share] * processes:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the consumers did not share the streams out: {_owners(url)}")
+        time.sleep(0.01)
+    hold.clear()                         # each consumer parks after the batch it is waiting for
     sink.write(rest)
+    time.sleep(_SETTLE)
+    started, before = time.perf_counter(), counter.value
+    hold.set()
     while counter.value < len(chunks):
-        time.sleep(0.005)
+        time.sleep(0.001)
     seconds = time.perf_counter() - started
     stop.set()
     for worker in workers:
         worker.join(30)
-    return len(rest) / seconds
+    return (len(chunks) - before) / seconds
 
 
 def redis_rows(quick: bool, url: Optional[str] = None) -> List[Row]:

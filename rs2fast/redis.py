@@ -62,6 +62,7 @@ _WRITE_BYTES = 4 << 20          # ... or fewer when they are this large
 _FETCH_ENTRIES = 256            # entries per read, shared by the owned streams
 _BLOCK_MS = 100                 # longest wait inside Redis; close() is noticed within it
 _DISCOVER_EVERY = 1.0           # seconds between scans for new streams (streams="*")
+_BELOW_SHARE_EVERY = 0.25       # seconds between looks for streams given back, below the fair share
 
 # Take a stream's lease for ARGV[1] if free (or already ours), make the group, claim every entry
 # pending for another consumer of the group, and return {next expected sequence number}.
@@ -335,7 +336,7 @@ class _SourceCore:
     def _upkeep(self) -> _Step:
         """Renew our leases, count the group's live members, and see which other streams have no
         owner: a consumer below its fair share takes those (never one another consumer holds, so
-        streams given back are found at once), one above it gives streams back."""
+        streams given back are found at once) and looks again soon; one above it gives some back."""
         now_ms = int(time.time() * 1000)
         owned = list(self.owned.values())
         others = sorted(self.candidates - set(self.owned))
@@ -354,8 +355,10 @@ class _SourceCore:
             share = math.ceil(len(self.candidates | set(self.owned)) / max(1, int(results[2])))
             unowned = [name for name, held in zip(others, results[3 + len(owned):])
                        if not held and name not in self.owned]
-            if len(self.owned) < share and unowned:
-                self.to_take = random.sample(unowned, min(len(unowned), share - len(self.owned)))
+            if len(self.owned) < share:
+                if unowned:
+                    self.to_take = random.sample(unowned, min(len(unowned), share - len(self.owned)))
+                self.next_upkeep = min(self.next_upkeep, time.monotonic() + _BELOW_SHARE_EVERY)
             elif len(self.owned) > share:
                 self.to_release = random.sample(sorted(self.owned), len(self.owned) - share)
         return _Step(commands, apply)

@@ -213,6 +213,27 @@ def test_a_consumer_below_its_share_takes_the_streams_nobody_owns(client):
         assert {name for name, owner in owners.items() if owner == b"new"} == set(names) - held
 
 
+def test_a_consumer_below_its_share_looks_again_soon_not_a_lease_later(client):
+    # Every lease is held by another member for one more second; the newcomer (lease 30 s, so its
+    # upkeep runs every 10 s) still gets its streams about a second later.
+    names = [f"s{s}" for s in range(4)]
+    RedisStreamSink(client).write(c for name in names for c in make_chunks(name, 5, 10))
+    client.zadd("rs2fast:members:{g}", {"other": int(time.time() * 1000) + 60_000})
+    for name in names:
+        client.set(f"rs2fast:{{{name}}}:lease:g", "other", px=1000)
+    with RedisStreamSource(client, group="g", consumer="new", streams=names, lease=30) as source:
+        deadline = threading.Timer(8.0, source.close)
+        deadline.start()
+        started = time.monotonic()
+        try:
+            chunks = source.next_batch(1000)
+        finally:
+            deadline.cancel()
+        assert chunks, "no stream was taken within 8 s"
+        assert time.monotonic() - started < 5.0
+        assert source.get_stats().streams_owned == 2
+
+
 # --- processes: a consumer killed mid-stream, N producers x M consumers ------------------------------
 
 def read_log(path) -> list:
