@@ -133,6 +133,35 @@ __attribute__((target("sse4.2,pclmul"))) static uint32_t rs2_crc_shift_clmul(uin
     return (uint32_t)_mm_crc32_u64(0, (uint64_t)_mm_cvtsi128_si64(product));
 }
 
+/* Inside rs2_crc32c_sse42_raw: c0 becomes the CRC of c0 followed by the 3 * LEN bytes at p, read as
+   three interleaved streams of LEN bytes whose CRCs are then combined (a shift by LEN bytes: with K by
+   carry-less multiplication, else with TABLE); p and n move past them. A macro, so that LEN stays a
+   constant in the loop. */
+#define RS2_CRC_THREE_WAY(LEN, K, TABLE)                                   \
+    do {                                                                  \
+        uint64_t c1 = 0, c2 = 0;                                          \
+        const uint8_t *end = p + (LEN);                                   \
+        do {                                                              \
+            uint64_t w0, w1, w2;                                          \
+            memcpy(&w0, p, 8);                                            \
+            memcpy(&w1, p + (LEN), 8);                                    \
+            memcpy(&w2, p + 2 * (LEN), 8);                                \
+            c0 = _mm_crc32_u64(c0, w0);                                   \
+            c1 = _mm_crc32_u64(c1, w1);                                   \
+            c2 = _mm_crc32_u64(c2, w2);                                   \
+            p += 8;                                                       \
+        } while (p < end);                                                \
+        if (clmul) {                                                      \
+            c0 = rs2_crc_shift_clmul((uint32_t)c0, (K)) ^ (uint32_t)c1;   \
+            c0 = rs2_crc_shift_clmul((uint32_t)c0, (K)) ^ (uint32_t)c2;   \
+        } else {                                                          \
+            c0 = rs2_crc_shift_table((TABLE), (uint32_t)c0) ^ (uint32_t)c1; \
+            c0 = rs2_crc_shift_table((TABLE), (uint32_t)c0) ^ (uint32_t)c2; \
+        }                                                                 \
+        p += 2 * (LEN);                                                   \
+        n -= 3 * (LEN);                                                   \
+    } while (0)
+
 __attribute__((target("sse4.2"))) static uint32_t rs2_crc32c_sse42_raw(uint32_t crc, const uint8_t *p,
                                                                          size_t n, int clmul)
 {
@@ -142,52 +171,11 @@ __attribute__((target("sse4.2"))) static uint32_t rs2_crc32c_sse42_raw(uint32_t 
         n--;
     }
     /* Three interleaved streams hide the instruction's 3-cycle latency. */
-    while (n >= 3 * RS2_CRC_LONG) {
-        uint64_t c1 = 0, c2 = 0;
-        const uint8_t *end = p + RS2_CRC_LONG;
-        do {
-            uint64_t w0, w1, w2;
-            memcpy(&w0, p, 8);
-            memcpy(&w1, p + RS2_CRC_LONG, 8);
-            memcpy(&w2, p + 2 * RS2_CRC_LONG, 8);
-            c0 = _mm_crc32_u64(c0, w0);
-            c1 = _mm_crc32_u64(c1, w1);
-            c2 = _mm_crc32_u64(c2, w2);
-            p += 8;
-        } while (p < end);
-        if (clmul) {
-            c0 = rs2_crc_shift_clmul((uint32_t)c0, rs2_crc_k_long) ^ (uint32_t)c1;
-            c0 = rs2_crc_shift_clmul((uint32_t)c0, rs2_crc_k_long) ^ (uint32_t)c2;
-        } else {
-            c0 = rs2_crc_shift_table(rs2_crc_shift_long, (uint32_t)c0) ^ (uint32_t)c1;
-            c0 = rs2_crc_shift_table(rs2_crc_shift_long, (uint32_t)c0) ^ (uint32_t)c2;
-        }
-        p += 2 * RS2_CRC_LONG;
-        n -= 3 * RS2_CRC_LONG;
-    }
-    while (n >= 3 * RS2_CRC_SHORT) {
-        uint64_t c1 = 0, c2 = 0;
-        const uint8_t *end = p + RS2_CRC_SHORT;
-        do {
-            uint64_t w0, w1, w2;
-            memcpy(&w0, p, 8);
-            memcpy(&w1, p + RS2_CRC_SHORT, 8);
-            memcpy(&w2, p + 2 * RS2_CRC_SHORT, 8);
-            c0 = _mm_crc32_u64(c0, w0);
-            c1 = _mm_crc32_u64(c1, w1);
-            c2 = _mm_crc32_u64(c2, w2);
-            p += 8;
-        } while (p < end);
-        if (clmul) {
-            c0 = rs2_crc_shift_clmul((uint32_t)c0, rs2_crc_k_short) ^ (uint32_t)c1;
-            c0 = rs2_crc_shift_clmul((uint32_t)c0, rs2_crc_k_short) ^ (uint32_t)c2;
-        } else {
-            c0 = rs2_crc_shift_table(rs2_crc_shift_short, (uint32_t)c0) ^ (uint32_t)c1;
-            c0 = rs2_crc_shift_table(rs2_crc_shift_short, (uint32_t)c0) ^ (uint32_t)c2;
-        }
-        p += 2 * RS2_CRC_SHORT;
-        n -= 3 * RS2_CRC_SHORT;
-    }
+    while (n >= 3 * RS2_CRC_LONG)
+        RS2_CRC_THREE_WAY(RS2_CRC_LONG, rs2_crc_k_long, rs2_crc_shift_long);
+    while (n >= 3 * RS2_CRC_SHORT)
+        RS2_CRC_THREE_WAY(RS2_CRC_SHORT, rs2_crc_k_short, rs2_crc_shift_short);
+#undef RS2_CRC_THREE_WAY
     while (n >= 8) {
         uint64_t w;
         memcpy(&w, p, 8);
