@@ -69,5 +69,6 @@ cdef class PriorityHeap:
     cdef void _abandon(self, HeapEntry* stage, Py_ssize_t filled, Py_ssize_t reserved) noexcept
     cdef list _to_list(self, HeapEntry* stage, Py_ssize_t k)
     cdef object _end_key(self, bint best)
+    cdef Py_ssize_t _copy_all(self, HeapEntry* stage, Py_ssize_t room, bint empty) noexcept
     cdef Py_ssize_t _take_locked(self, HeapEntry* stage, Py_ssize_t room, Py_ssize_t limit,
                                  bint* drained) noexcept nogil

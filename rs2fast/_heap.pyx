@@ -590,6 +590,19 @@ cdef class PriorityHeap:
                     PyMem_RawFree(stage)
             # More items arrived than the buffer holds: size it again.
 
+    cdef Py_ssize_t _copy_all(self, HeapEntry* stage, Py_ssize_t room, bint empty) noexcept:
+        # Under the lock: copy every entry into `stage` (which holds `room`) and, with `empty`, leave
+        # the heap empty. -1, and nothing done, when more than `room` entries are there.
+        cdef Py_ssize_t got = -1
+        rs2_lock_gil(&self.lock)
+        if self.count <= room:
+            got = self.count
+            memcpy(stage, self.entries, <size_t>got * sizeof(HeapEntry))
+            if empty:
+                RS2_HEAP_STORE(self.count, 0)
+        rs2_unlock(&self.lock)
+        return got
+
     def clear(self):
         """Remove every item; return them best first."""
         cdef HeapEntry local[3 * _LOCAL_ITEMS]
@@ -597,27 +610,16 @@ cdef class PriorityHeap:
         cdef Py_ssize_t room, got
         cdef HeapEntry* ordered
         while True:
-            room = RS2_HEAP_LOAD(self.count)
-            if room == 0:
-                room = 1
-            stage = _alloc_entries(3 * room, local)
+            room = max(1, RS2_HEAP_LOAD(self.count))
+            stage = _alloc_entries(3 * room, local)      # a sort needs scratch space
             try:
-                got = -1
-                rs2_lock_gil(&self.lock)
-                if self.count <= room:
-                    got = self.count
-                    memcpy(stage, self.entries, <size_t>got * sizeof(HeapEntry))
-                    RS2_HEAP_STORE(self.count, 0)
-                rs2_unlock(&self.lock)
-                if got == 0:
-                    return []
-                if got > 0:
-                    if got >= _NOGIL_MIN_ITEMS:
-                        with nogil:
-                            ordered = _sort_entries(stage, stage + got, got)
-                    else:
+                got = self._copy_all(stage, room, True)
+                if got >= _NOGIL_MIN_ITEMS:
+                    with nogil:
                         ordered = _sort_entries(stage, stage + got, got)
                     return self._to_list(ordered, got)
+                if got >= 0:
+                    return self._to_list(_sort_entries(stage, stage + got, got), got)
             finally:
                 if stage != local:
                     PyMem_RawFree(stage)
@@ -628,17 +630,10 @@ cdef class PriorityHeap:
         cdef HeapEntry* stage
         cdef Py_ssize_t room, got, j
         while True:
-            room = RS2_HEAP_LOAD(self.count)
-            if room == 0:
-                room = 1
+            room = max(1, RS2_HEAP_LOAD(self.count))
             stage = _alloc_entries(room, local)
             try:
-                got = -1
-                rs2_lock_gil(&self.lock)
-                if self.count <= room:
-                    got = self.count
-                    memcpy(stage, self.entries, <size_t>got * sizeof(HeapEntry))
-                rs2_unlock(&self.lock)
+                got = self._copy_all(stage, room, False)
                 if got >= 0:
                     return [(entry_priority(&stage[j]), entry_seq(&stage[j])) for j in range(got)]
             finally:
