@@ -335,8 +335,9 @@ class _SourceCore:
 
     def _upkeep(self) -> _Step:
         """Renew our leases, count the group's live members, and see which other streams have no
-        owner: a consumer below its fair share takes those (never one another consumer holds, so
-        streams given back are found at once) and looks again soon; one above it gives some back."""
+        owner: a consumer below its share takes those (never one another consumer holds, so
+        streams given back are found at once) and, short of a fair share, looks again soon; one
+        above its share gives some back."""
         now_ms = int(time.time() * 1000)
         owned = list(self.owned.values())
         others = sorted(self.candidates - set(self.owned))
@@ -352,13 +353,15 @@ class _SourceCore:
             for o, held in zip(owned, results[3:3 + len(owned)]):
                 if not held:
                     self._drop(o)
-            share = math.ceil(len(self.candidates | set(self.owned)) / max(1, int(results[2])))
+            streams, members = len(self.candidates | set(self.owned)), max(1, int(results[2]))
+            share = math.ceil(streams / members)
             unowned = [name for name, held in zip(others, results[3 + len(owned):])
                        if not held and name not in self.owned]
             if len(self.owned) < share:
                 if unowned:
                     self.to_take = random.sample(unowned, min(len(unowned), share - len(self.owned)))
-                self.next_upkeep = min(self.next_upkeep, time.monotonic() + _BELOW_SHARE_EVERY)
+                if unowned or len(self.owned) < streams // members:     # short of a fair share
+                    self.next_upkeep = min(self.next_upkeep, time.monotonic() + _BELOW_SHARE_EVERY)
             elif len(self.owned) > share:
                 self.to_release = random.sample(sorted(self.owned), len(self.owned) - share)
         return _Step(commands, apply)
