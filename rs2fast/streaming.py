@@ -381,7 +381,8 @@ class MediaStreamingService:
     def _file_producer(self, active: _ActiveStream, file, path: str) -> None:
         # Windows of whole chunks (pread copies, or views of the mapped file with `map_files`) are
         # read ahead on the worker pool while this thread delivers. Windows of big chunks are also
-        # split, checksummed and validated there, by up to `parallel_processing` workers at once;
+        # split, checksummed and validated there, by up to `parallel_processing` workers at once
+        # (one window more is in flight, so every worker has one while this thread delivers);
         # small chunks are mostly object creation, which holds the GIL, so this thread splits
         # them itself (more threads would only queue for the GIL).
         stream = active.stream
@@ -389,7 +390,7 @@ class MediaStreamingService:
         pool = self._processor.pool
         split_on_pool = stream.chunk_size >= _PARALLEL_MIN_CHUNK and pool.workers > 1
         task = self._read_window if split_on_pool else self._read_ahead
-        depth = pool.workers if split_on_pool else 2
+        depth = pool.workers + 1 if split_on_pool else 2
         with file:
             windows = FileWindows(fd, stream.id, use_mmap=self.map_files)
             size = windows.size
