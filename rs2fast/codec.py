@@ -117,12 +117,12 @@ class EncodingConfig:
 class CodecStats:
     """Codec counters (RS2's CodecStats); `encoding_time_ms` is a float, measured monotonically."""
 
-    frames_encoded: int = 0
-    frames_decoded: int = 0
-    bytes_processed: int = 0
-    encoding_time_ms: float = 0.0
-    average_compression_ratio: float = 0.0
-    error_count: int = 0
+    frames_encoded: int = 0                  # frames encoded into chunks
+    frames_decoded: int = 0                  # chunks decoded back into frames
+    bytes_processed: int = 0                 # raw bytes encoded plus raw bytes decoded
+    encoding_time_ms: float = 0.0            # time spent encoding
+    average_compression_ratio: float = 0.0   # mean of raw / encoded size over encoded frames
+    error_count: int = 0                     # encode or decode calls that failed
 
 
 @dataclass

@@ -36,12 +36,12 @@ class OverflowPolicy(str, Enum):
 class QueueStats:
     """Counters of a MediaPriorityQueue."""
 
-    enqueued: int = 0
-    dequeued: int = 0
-    dropped_newest: int = 0
-    dropped_lowest: int = 0
-    length: int = 0
-    capacity: int = 0
+    enqueued: int = 0           # chunks accepted into the queue
+    dequeued: int = 0           # chunks taken out by consumers
+    dropped_newest: int = 0     # newcomers refused by the drop_newest policy
+    dropped_lowest: int = 0     # queued chunks evicted by the drop_lowest policy
+    length: int = 0             # chunks queued now
+    capacity: int = 0           # the most chunks the queue holds
 
     @property
     def dropped(self) -> int:
