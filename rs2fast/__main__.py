@@ -661,6 +661,14 @@ def _demo_summary(args, streams, tallies, metrics, events, elapsed, size, file_c
 
 # --- entry point --------------------------------------------------------------------------------
 
+def _add_pipeline_options(command: argparse.ArgumentParser, workers: int) -> None:
+    """--checksum and --workers, shared by the commands that run the streaming pipeline."""
+    command.add_argument("--checksum", choices=CHECKSUM_CHOICES, default="crc32c",
+                         help="chunk checksum (default crc32c)")
+    command.add_argument("--workers", type=_positive_int(256), default=workers, metavar="N",
+                         help=f"processor worker threads (default {workers})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The `rs2fast` argument parser (errors raise UsageError instead of exiting)."""
     from rs2fast import __version__
@@ -682,10 +690,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="file chunk size, e.g. 65536 or 64K (default 64K)")
     demo.add_argument("--live-chunks", type=_positive_int(1_000_000), default=400, metavar="N",
                       help="chunks from each live source (default 400)")
-    demo.add_argument("--checksum", choices=CHECKSUM_CHOICES, default="crc32c",
-                      help="chunk checksum (default crc32c)")
-    demo.add_argument("--workers", type=_positive_int(256), default=workers, metavar="N",
-                      help=f"processor worker threads (default {workers})")
+    _add_pipeline_options(demo, workers)
     demo.set_defaults(run=cmd_demo)
 
     stream = commands.add_parser("stream", help="stream a file in checksummed chunks",
@@ -697,10 +702,7 @@ def build_parser() -> argparse.ArgumentParser:
     stream.add_argument("file", metavar="FILE", help="the file to stream")
     stream.add_argument("--chunk-size", type=parse_size, default=64 << 10, metavar="SIZE",
                         help="chunk size, e.g. 65536, 64K or 1M (default 64K, at most 64M)")
-    stream.add_argument("--checksum", choices=CHECKSUM_CHOICES, default="crc32c",
-                        help="chunk checksum (default crc32c)")
-    stream.add_argument("--workers", type=_positive_int(256), default=workers, metavar="N",
-                        help=f"processor worker threads (default {workers})")
+    _add_pipeline_options(stream, workers)
     stream.add_argument("--json", action="store_true",
                         help="write JSON Lines: one JSON object per line, the metrics then the summary")
     stream.add_argument("--to", metavar="URL",
